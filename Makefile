@@ -1,0 +1,62 @@
+# PartsFlow: `make demo` and `make test` are the two commands that matter (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
+MANIFEST := dbt_project/target/manifest.json
+LANDING ?= data/landing
+PORT ?= 8501
+
+.PHONY: install manifest data materialize serve demo test lint format dev bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+# The dbt manifest is prepared here (and in CI), never parsed when Dagster imports the code.
+manifest: install
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+
+data: install
+	$(BIN)/partsflow generate --out $(LANDING) --scale demo
+
+materialize: manifest
+	$(BIN)/partsflow materialize
+
+serve: install
+	@echo "PartsFlow dashboard: http://127.0.0.1:$(PORT)"
+	$(BIN)/streamlit run dashboards/streamlit_app.py --server.headless true \
+		--server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
+
+demo: data materialize serve
+
+test: manifest
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+# Dagster UI on :3000 and the dashboard on :$(PORT); Ctrl-C stops both (each in its own group).
+dev: manifest
+	@set -m; \
+	export DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home}; mkdir -p $$DAGSTER_HOME; \
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 & dpid=$$!; \
+	$(BIN)/streamlit run dashboards/streamlit_app.py --server.headless true \
+		--server.address 127.0.0.1 --server.port $(PORT) & spid=$$!; \
+	trap 'kill -TERM -$$dpid -$$spid 2>/dev/null; wait' INT TERM EXIT; \
+	echo "Dagster UI: http://127.0.0.1:3000   Dashboard: http://127.0.0.1:$(PORT)"; \
+	wait
+
+clean:
+	rm -rf data/warehouse.duckdb data/serving dbt_project/target dbt_project/logs .dagster_home

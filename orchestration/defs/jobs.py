@@ -1,0 +1,20 @@
+"""The refresh job, its schedule and the executor fitting the warehouse."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration import env
+
+refresh_all = dg.define_asset_job(
+    "refresh_all", selection=dg.AssetSelection.all(), description="Ingest, transform, forecast, publish."
+)
+
+nightly_refresh = dg.ScheduleDefinition(job=refresh_all, cron_schedule="0 2 * * *")
+
+
+@dg.definitions
+def executor_defs() -> dg.Definitions:
+    # One DuckDB file accepts one writer process, so steps must share the run's process there.
+    executor = dg.in_process_executor if env.warehouse().is_duckdb else dg.multiprocess_executor
+    return dg.Definitions(jobs=[refresh_all], schedules=[nightly_refresh], executor=executor)

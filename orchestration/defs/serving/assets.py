@@ -1,0 +1,40 @@
+"""The serving asset: what the dashboard reads, published after every refresh."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.serving.publish import publish_duckdb_copy, served_table_counts
+from orchestration.resources import ServingResource, WarehouseResource
+
+OWNER = "team:data-engineering"
+
+
+@dg.asset(
+    key=dg.AssetKey(["serving", "dashboard_copy"]),
+    deps=[
+        dg.AssetKey(["marts", "mart_inventory_summary"]),
+        dg.AssetKey(["marts", "fct_inventory_position"]),
+        dg.AssetKey(["marts", "fct_daily_demand"]),
+        dg.AssetKey(["ml", "forecasts"]),
+    ],
+    group_name="serving",
+    owners=[OWNER],
+    kinds={"duckdb"},
+)
+def dashboard_copy(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, serving: ServingResource
+) -> dg.MaterializeResult:
+    """Published copy of the marts for the dashboard (a DuckDB file, or the PostgreSQL marts)."""
+    with warehouse.connect() as conn:
+        if warehouse.info.is_duckdb:
+            counts = publish_duckdb_copy(conn, serving.duckdb_file)
+            where = str(serving.duckdb_file)
+        else:
+            # dbt swaps PostgreSQL tables in one transaction, so readers can use them directly.
+            counts = served_table_counts(conn)
+            where = "postgresql warehouse (schemas marts, ml)"
+    context.log.info(f"Published {len(counts)} tables to {where}")
+    return dg.MaterializeResult(
+        metadata={"published_to": where, "tables": len(counts), **counts}
+    )

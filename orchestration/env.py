@@ -1,0 +1,166 @@
+"""The one module that reads PartsFlow's environment variables.
+
+Everything else asks this module for settings, so defaults and parsing live in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+ENTITIES: tuple[str, ...] = (
+    "categories",
+    "suppliers",
+    "locations",
+    "parts",
+    "stock_levels",
+    "transactions",
+    "purchase_orders",
+)
+
+DEFAULT_WAREHOUSE_URL = "duckdb:///data/warehouse.duckdb"
+
+
+def _abs(path: str) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (PROJECT_ROOT / p).resolve()
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A parsed PARTSFLOW_WAREHOUSE_URL: either a DuckDB file or a PostgreSQL database."""
+
+    url: str
+
+    @cached_property
+    def _parsed(self):
+        return urlparse(self.url)
+
+    @property
+    def kind(self) -> str:
+        scheme = self._parsed.scheme.split("+")[0]
+        if scheme == "duckdb":
+            return "duckdb"
+        if scheme in ("postgresql", "postgres"):
+            return "postgres"
+        raise ValueError(
+            f"PARTSFLOW_WAREHOUSE_URL must start with duckdb:/// or postgresql://, got {self.url!r}"
+        )
+
+    @property
+    def is_duckdb(self) -> bool:
+        return self.kind == "duckdb"
+
+    @property
+    def duckdb_path(self) -> Path:
+        # duckdb:///data/x.duckdb is relative to the project; duckdb:////abs/x.duckdb is absolute.
+        raw = self.url.split("://", 1)[1]
+        raw = raw[1:] if raw.startswith("/") else raw
+        return _abs(raw)
+
+    @property
+    def pg(self) -> dict[str, str]:
+        p = self._parsed
+        return {
+            "host": p.hostname or "127.0.0.1",
+            "port": str(p.port or 5432),
+            "user": unquote(p.username or "postgres"),
+            "password": unquote(p.password or ""),
+            "dbname": (p.path or "/partsflow").lstrip("/") or "partsflow",
+        }
+
+    @property
+    def pg_conninfo(self) -> str:
+        """A libpq URL without any SQLAlchemy driver suffix."""
+        return "postgresql://" + self.url.split("://", 1)[1]
+
+    def dbt_env(self) -> dict[str, str]:
+        """Variables that dbt_project/profiles.yml reads to pick and reach the target."""
+        if self.is_duckdb:
+            return {"PARTSFLOW_DBT_TARGET": "duckdb", "PARTSFLOW_DUCKDB_PATH": str(self.duckdb_path)}
+        pg = self.pg
+        return {
+            "PARTSFLOW_DBT_TARGET": "postgres",
+            "PARTSFLOW_PG_HOST": pg["host"],
+            "PARTSFLOW_PG_PORT": pg["port"],
+            "PARTSFLOW_PG_USER": pg["user"],
+            "PARTSFLOW_PG_PASSWORD": pg["password"],
+            "PARTSFLOW_PG_DATABASE": pg["dbname"],
+        }
+
+
+def warehouse_url() -> str:
+    return os.environ.get("PARTSFLOW_WAREHOUSE_URL") or DEFAULT_WAREHOUSE_URL
+
+
+def warehouse_url_is_set() -> bool:
+    return bool(os.environ.get("PARTSFLOW_WAREHOUSE_URL"))
+
+
+def warehouse() -> Warehouse:
+    return Warehouse(warehouse_url())
+
+
+def landing_dir() -> Path:
+    return _abs(os.environ.get("PARTSFLOW_LANDING_DIR") or "data/landing")
+
+
+def serving_dir() -> Path:
+    return _abs(os.environ.get("PARTSFLOW_SERVING_DIR") or "data/serving")
+
+
+def serving_duckdb_path() -> Path:
+    return serving_dir() / "serving.duckdb"
+
+
+def model_store() -> Path:
+    return _abs(os.environ.get("PARTSFLOW_MODEL_STORE") or "data/models")
+
+
+def dagster_home() -> Path:
+    return _abs(os.environ.get("DAGSTER_HOME") or ".dagster_home")
+
+
+def require_postgres() -> bool:
+    return os.environ.get("PARTSFLOW_REQUIRE_POSTGRES", "") not in ("", "0", "false")
+
+
+def test_postgres_url() -> str:
+    """Admin URL of the server the PostgreSQL tests create their throwaway databases on."""
+    return os.environ.get("PARTSFLOW_TEST_POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def export_dbt_env() -> None:
+    """Expose the warehouse target to dbt subprocesses, which inherit os.environ."""
+    os.environ.update(warehouse().dbt_env())
+
+
+DAGSTER_PG_TEMPLATE = PROJECT_ROOT / "dagster.postgres.yaml"
+
+
+def dagster_pg_url_is_set() -> bool:
+    return bool(os.environ.get("PARTSFLOW_DAGSTER_PG_URL"))
+
+
+def ensure_dagster_home() -> Path:
+    """Create DAGSTER_HOME (absolute, as Dagster requires) and pick its storage.
+
+    With PARTSFLOW_DAGSTER_PG_URL set, runs and events go to PostgreSQL via dagster.postgres.yaml
+    (which reads the URL from the environment at run time); otherwise Dagster's SQLite default.
+    """
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    config = home / "dagster.yaml"
+    template = DAGSTER_PG_TEMPLATE.read_text()
+    if dagster_pg_url_is_set():
+        config.write_text(template)
+    elif config.exists() and config.read_text() == template:
+        config.unlink()
+    return home

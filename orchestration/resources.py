@@ -1,0 +1,72 @@
+"""Dagster resources: where the warehouse, the landing zone and the serving copy live."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject
+
+from orchestration import env
+from orchestration.warehouse import Connection, connect
+
+dbt_project = DbtProject(project_dir=env.DBT_PROJECT_DIR, profiles_dir=env.DBT_PROJECT_DIR)
+# Parses only under `dagster dev`; CI and `make` prepare the manifest beforehand.
+dbt_project.prepare_if_dev()
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The analytical warehouse: `duckdb:///file` or `postgresql://...`."""
+
+    url: str
+
+    @property
+    def info(self) -> env.Warehouse:
+        return env.Warehouse(self.url)
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[Connection]:
+        with connect(self.info, read_only=read_only) as conn:
+            yield conn
+
+
+class LandingZoneResource(dg.ConfigurableResource):
+    """The folder where source systems drop batch files, one subfolder per entity."""
+
+    path: str
+
+    def entity_dir(self, entity: str) -> Path:
+        return Path(self.path) / entity
+
+
+class ServingResource(dg.ConfigurableResource):
+    """Where the dashboard's published copy of the marts goes (DuckDB warehouses only)."""
+
+    path: str
+
+    @property
+    def duckdb_file(self) -> Path:
+        return Path(self.path) / "serving.duckdb"
+
+
+def build_resources(
+    warehouse_url: str | None = None,
+    landing_dir: str | None = None,
+    serving_dir: str | None = None,
+) -> dict[str, object]:
+    """Resources from explicit values (tests) or from the environment (deployments)."""
+    if warehouse_url is None:
+        # The URL may carry a password: let Dagster resolve it at run time, never store it.
+        warehouse_url = (
+            dg.EnvVar("PARTSFLOW_WAREHOUSE_URL")
+            if env.warehouse_url_is_set()
+            else env.DEFAULT_WAREHOUSE_URL
+        )
+    return {
+        "warehouse": WarehouseResource(url=warehouse_url),
+        "landing": LandingZoneResource(path=landing_dir or str(env.landing_dir())),
+        "serving": ServingResource(path=serving_dir or str(env.serving_dir())),
+        "dbt": DbtCliResource(project_dir=dbt_project),
+    }

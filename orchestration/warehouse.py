@@ -1,0 +1,130 @@
+"""One small client for both warehouses (DuckDB file or PostgreSQL), used by every asset.
+
+SQL is written once with `?` placeholders; values are always bound, never formatted in. Table and
+schema names come from our own code (never from data) and are still quoted with `qualified()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+import pandas as pd
+import psycopg
+from psycopg import sql as pgsql
+
+from orchestration.env import Warehouse
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str, table: str) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+class Connection:
+    """A warehouse connection with the same small API on DuckDB and PostgreSQL."""
+
+    def __init__(self, warehouse: Warehouse, raw: Any):
+        self.warehouse = warehouse
+        self.raw = raw
+
+    @property
+    def is_duckdb(self) -> bool:
+        return self.warehouse.is_duckdb
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.is_duckdb else sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self.is_duckdb:
+            self.raw.execute(sql, list(params))
+        else:
+            self.raw.execute(self._sql(sql), list(params) or None)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        if self.is_duckdb:
+            return self.raw.execute(sql, list(params)).fetchall()
+        return self.raw.execute(self._sql(sql), list(params) or None).fetchall()
+
+    def query_df(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        if self.is_duckdb:
+            return self.raw.execute(sql, list(params)).df()
+        cur = self.raw.execute(self._sql(sql), list(params) or None)
+        cols = [d.name for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=cols)
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self.fetchall(
+            "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+            (schema, table),
+        )
+        return bool(rows)
+
+    def tables_in(self, schema: str) -> list[str]:
+        rows = self.fetchall(
+            "select table_name from information_schema.tables where table_schema = ? "
+            "order by table_name",
+            (schema,),
+        )
+        return [r[0] for r in rows]
+
+    def append_df(self, schema: str, table: str, df: pd.DataFrame) -> int:
+        """Bulk-append a frame whose columns match the table's (by name)."""
+        if df.empty:
+            return 0
+        target = qualified(schema, table)
+        cols = ", ".join(quote_ident(c) for c in df.columns)
+        if self.is_duckdb:
+            self.raw.register("_partsflow_append", df)
+            try:
+                self.raw.execute(f"insert into {target} ({cols}) select {cols} from _partsflow_append")
+            finally:
+                self.raw.unregister("_partsflow_append")
+        else:
+            # Row-wise COPY lets psycopg encode NULLs and any text exactly (a CSV detour would
+            # confuse NULL with text such as "\N" or "").
+            values = df.astype(object).where(df.notna(), None)
+            copy = pgsql.SQL("copy {} ({}) from stdin").format(
+                pgsql.Identifier(schema, table),
+                pgsql.SQL(", ").join(pgsql.Identifier(c) for c in df.columns),
+            )
+            with self.raw.cursor().copy(copy) as cp:
+                for row in values.itertuples(index=False, name=None):
+                    cp.write_row(row)
+        return len(df)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """All statements inside commit together or not at all."""
+        if self.is_duckdb:
+            self.raw.execute("begin transaction")
+            try:
+                yield self
+            except BaseException:
+                self.raw.execute("rollback")
+                raise
+            self.raw.execute("commit")
+        else:
+            with self.raw.transaction():
+                yield self
+
+
+@contextmanager
+def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connection]:
+    """Open a short-lived connection; DuckDB allows one writer process, so never hold it long."""
+    if warehouse.is_duckdb:
+        path = warehouse.duckdb_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        raw = duckdb.connect(str(path), read_only=read_only)
+        try:
+            yield Connection(warehouse, raw)
+        finally:
+            raw.close()
+    else:
+        with psycopg.connect(warehouse.pg_conninfo, autocommit=True) as raw:
+            yield Connection(warehouse, raw)

@@ -1,0 +1,50 @@
+"""Helpers for materializing the whole pipeline in-process and reading results back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from orchestration import env
+from orchestration.resources import build_resources
+from orchestration.warehouse import connect, qualified
+
+MART_KEYS = {
+    "fct_daily_demand": ["part_id", "location_id", "demand_date"],
+    "fct_inventory_position": ["part_id", "location_id"],
+    "mart_inventory_summary": ["location_id", "category_id"],
+}
+
+
+def all_assets() -> list:
+    from orchestration.definitions import defs
+
+    return list(defs.assets or [])
+
+
+def materialize_all(warehouse_url: str, landing: Path, serving: Path) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        all_assets(),
+        resources=build_resources(warehouse_url, str(landing), str(serving)),
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def read_table(warehouse_url: str, schema: str, table: str, order_by: list[str]) -> pd.DataFrame:
+    with connect(env.Warehouse(warehouse_url), read_only=False) as conn:
+        df = conn.query_df(f"select * from {qualified(schema, table)}")
+    return df.sort_values(order_by).reset_index(drop=True)
+
+
+def table_snapshot(warehouse_url: str, schemas: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """Every table of the given schemas, sorted on all columns, for before/after comparison."""
+    out: dict[str, pd.DataFrame] = {}
+    with connect(env.Warehouse(warehouse_url)) as conn:
+        for schema in schemas:
+            for table in conn.tables_in(schema):
+                df = conn.query_df(f"select * from {qualified(schema, table)}")
+                out[f"{schema}.{table}"] = df.sort_values(list(df.columns)).reset_index(drop=True)
+    return out
