@@ -55,7 +55,7 @@ def test_batch_loads_once_by_content_hash(duck_url, tmp_path):
     shutil.copy(landing / "categories" / "a.csv", landing / "categories" / "a_copy.csv")
     result = run_ingest(duck_url, landing)
     assert result.success
-    meta = result.asset_materializations_for_node("raw_categories")[0].metadata
+    meta = result.asset_materializations_for_node("raw__categories")[0].metadata
     assert meta["new_batches"].value == 0
     assert len(raw_rows(duck_url)) == 2
     # Same name, new content: a new batch.
@@ -106,7 +106,7 @@ def test_unparseable_file_fails_naming_the_file(duck_url, tmp_path):
     result = run_ingest(duck_url, landing)
     assert not result.success
     messages = " ".join(
-        str(e.event_specific_data.error.message) for e in result.all_events if e.is_step_failure
+        e.event_specific_data.error.to_string() for e in result.all_events if e.is_step_failure
     )
     assert "zz_broken.parquet" in messages
     # The good batch before it committed on its own.
@@ -119,8 +119,9 @@ def test_missing_required_column_is_reported(duck_url, tmp_path):
     result = run_ingest(duck_url, landing)
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
-    assert "nohead.csv" in failure.event_specific_data.error.message
-    assert "category_id" in failure.event_specific_data.error.message
+    message = failure.event_specific_data.error.to_string()
+    assert "nohead.csv" in message
+    assert "category_id" in message
 
 
 @pytest.mark.postgres

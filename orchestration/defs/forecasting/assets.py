@@ -1,6 +1,5 @@
 """Forecasting assets: thin wrappers around ml/, returning metrics to the Dagster UI."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Ingest assets: new landing files of each entity into the warehouse's raw layer, once per batch."""
 
-from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -8,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.contract import CONTRACT
-from orchestration.defs.ingest.files import file_hash, landing_files, read_batch
+from orchestration.defs.ingest.files import LandingFileError, file_hash, landing_files, read_batch
 from orchestration.defs.ingest.raw_tables import (
     BATCHES_TABLE,
     RAW_SCHEMA,
@@ -61,7 +60,13 @@ def ingest_entity(
             digest = file_hash(path)
             if digest in seen:
                 continue
-            loaded = load_batch(conn, entity, path, digest)
+            try:
+                loaded = load_batch(conn, entity, path, digest)
+            except LandingFileError as exc:
+                raise dg.Failure(
+                    description=str(exc),
+                    metadata={"file": dg.MetadataValue.path(str(path)), "batches_loaded": new_batches},
+                ) from exc
             seen.add(digest)
             new_batches += 1
             rows += loaded
@@ -82,7 +87,6 @@ def ingest_entity(
 def _ingest_asset(entity: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey([RAW_SCHEMA, entity]),
-        name=f"raw_{entity}",
         group_name="ingest",
         owners=[OWNER],
         kinds={"python"},

@@ -1,10 +1,9 @@
 """The serving asset: what the dashboard reads, published after every refresh."""
 
-from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.defs.serving.publish import publish_duckdb_copy, served_table_counts
+from orchestration.defs.serving.publish import publish_duckdb_copy, publish_in_place
 from orchestration.resources import ServingResource, WarehouseResource
 
 OWNER = "team:data-engineering"
@@ -32,7 +31,7 @@ def dashboard_copy(
             where = str(serving.duckdb_file)
         else:
             # dbt swaps PostgreSQL tables in one transaction, so readers can use them directly.
-            counts = served_table_counts(conn)
+            counts = publish_in_place(conn)
             where = "postgresql warehouse (schemas marts, ml)"
     context.log.info(f"Published {len(counts)} tables to {where}")
     return dg.MaterializeResult(

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestration.warehouse import Connection, qualified, quote_ident
 
 SERVED_SCHEMAS = ("marts", "ml")
+PUBLICATIONS_DDL = (
+    "create table if not exists {}.publications "
+    "(published_at timestamp not null, tables bigint not null)"
+)
+
+
+def _record_publication(conn: Connection, schema: str, tables: int) -> None:
+    """Readers show 'data refreshed at' from this table."""
+    conn.execute(f"create schema if not exists {schema}")
+    conn.execute(PUBLICATIONS_DDL.format(schema))
+    now = datetime.now(UTC).replace(tzinfo=None)
+    conn.execute(f"insert into {schema}.publications values (?, ?)", (now, tables))
 
 
 def publish_duckdb_copy(conn: Connection, target: Path) -> dict[str, int]:
@@ -27,6 +40,7 @@ def publish_duckdb_copy(conn: Connection, target: Path) -> dict[str, int]:
                 )
                 n = conn.fetchall(f"select count(*) from serving_copy.{qualified(schema, table)}")
                 counts[f"{schema}.{table}"] = int(n[0][0])
+        _record_publication(conn, "serving_copy.serving", len(counts))
     finally:
         conn.execute("detach serving_copy")
     # A rename is atomic: a dashboard query sees the previous copy or this one, never a half.
@@ -34,11 +48,12 @@ def publish_duckdb_copy(conn: Connection, target: Path) -> dict[str, int]:
     return counts
 
 
-def served_table_counts(conn: Connection) -> dict[str, int]:
-    """Row counts of the tables readers use directly (PostgreSQL warehouses)."""
+def publish_in_place(conn: Connection) -> dict[str, int]:
+    """PostgreSQL warehouses serve readers directly: record the publication and count rows."""
     counts: dict[str, int] = {}
     for schema in SERVED_SCHEMAS:
         for table in conn.tables_in(schema):
             n = conn.fetchall(f"select count(*) from {qualified(schema, table)}")
             counts[f"{schema}.{table}"] = int(n[0][0])
+    _record_publication(conn, "serving", len(counts))
     return counts
