@@ -19,7 +19,14 @@ def moving_average_forecast(
     `history` has one row per part_id, location_id and demand_date (zero-filled) with issued_qty.
     Every series gets `horizon` daily rows starting the day after the last date in the history.
     """
-    columns = ["part_id", "location_id", "forecast_date", "mean", "model_version", "forecast_origin"]
+    columns = [
+        "part_id",
+        "location_id",
+        "forecast_date",
+        "mean",
+        "model_version",
+        "forecast_origin",
+    ]
     if history.empty:
         return pd.DataFrame(columns=columns)
     dates = pd.to_datetime(history["demand_date"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,13 +15,13 @@ from orchestration import env
 app = typer.Typer(help="PartsFlow: spare-parts inventory analytics.", no_args_is_help=True)
 
 
-class Scale(str, Enum):
+class Scale(StrEnum):
     demo = "demo"
     m = "m"
     l = "l"  # noqa: E741 - the preset is called "l" in the docs
 
 
-class FileFormat(str, Enum):
+class FileFormat(StrEnum):
     csv = "csv"
     parquet = "parquet"
 

@@ -83,7 +83,10 @@ class Warehouse:
     def dbt_env(self) -> dict[str, str]:
         """Variables that dbt_project/profiles.yml reads to pick and reach the target."""
         if self.is_duckdb:
-            return {"PARTSFLOW_DBT_TARGET": "duckdb", "PARTSFLOW_DUCKDB_PATH": str(self.duckdb_path)}
+            return {
+                "PARTSFLOW_DBT_TARGET": "duckdb",
+                "PARTSFLOW_DUCKDB_PATH": str(self.duckdb_path),
+            }
         pg = self.pg
         return {
             "PARTSFLOW_DBT_TARGET": "postgres",
@@ -133,7 +136,10 @@ def require_postgres() -> bool:
 
 def test_postgres_url() -> str:
     """Admin URL of the server the PostgreSQL tests create their throwaway databases on."""
-    return os.environ.get("PARTSFLOW_TEST_POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+    return (
+        os.environ.get("PARTSFLOW_TEST_POSTGRES_URL")
+        or "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
 
 
 def export_dbt_env() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +17,12 @@ from orchestration.warehouse import Connection, connect
 dbt_project = DbtProject(project_dir=env.DBT_PROJECT_DIR, profiles_dir=env.DBT_PROJECT_DIR)
 # Parses only under `dagster dev`; CI and `make` prepare the manifest beforehand.
 dbt_project.prepare_if_dev()
+
+
+def dbt_executable() -> str:
+    """The dbt next to this interpreter, so an unactivated venv still finds it."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -68,5 +76,5 @@ def build_resources(
         "warehouse": WarehouseResource(url=warehouse_url),
         "landing": LandingZoneResource(path=landing_dir or str(env.landing_dir())),
         "serving": ServingResource(path=serving_dir or str(env.serving_dir())),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -24,6 +26,20 @@ def quote_ident(name: str) -> str:
 
 def qualified(schema: str, table: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def _like_duckdb(df: pd.DataFrame) -> pd.DataFrame:
+    """psycopg returns Decimal and date objects; give callers DuckDB's float64/datetime64 frames."""
+    for col in df.columns:
+        sample = df[col].dropna()
+        if sample.empty or df[col].dtype != object:
+            continue
+        first = sample.iloc[0]
+        if isinstance(first, Decimal):
+            df[col] = df[col].astype(float)
+        elif isinstance(first, date) and not isinstance(first, datetime):
+            df[col] = pd.to_datetime(df[col])
+    return df
 
 
 class Connection:
@@ -56,7 +72,7 @@ class Connection:
             return self.raw.execute(sql, list(params)).df()
         cur = self.raw.execute(self._sql(sql), list(params) or None)
         cols = [d.name for d in cur.description]
-        return pd.DataFrame(cur.fetchall(), columns=cols)
+        return _like_duckdb(pd.DataFrame(cur.fetchall(), columns=cols))
 
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.fetchall(
@@ -82,7 +98,9 @@ class Connection:
         if self.is_duckdb:
             self.raw.register("_partsflow_append", df)
             try:
-                self.raw.execute(f"insert into {target} ({cols}) select {cols} from _partsflow_append")
+                self.raw.execute(
+                    f"insert into {target} ({cols}) select {cols} from _partsflow_append"
+                )
             finally:
                 self.raw.unregister("_partsflow_append")
         else:

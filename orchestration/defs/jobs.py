@@ -7,7 +7,9 @@ import dagster as dg
 from orchestration import env
 
 refresh_all = dg.define_asset_job(
-    "refresh_all", selection=dg.AssetSelection.all(), description="Ingest, transform, forecast, publish."
+    "refresh_all",
+    selection=dg.AssetSelection.all(),
+    description="Ingest, transform, forecast, publish.",
 )
 
 nightly_refresh = dg.ScheduleDefinition(job=refresh_all, cron_schedule="0 2 * * *")

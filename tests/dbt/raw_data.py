@@ -182,7 +182,7 @@ def ddl() -> list[str]:
 
 
 def rows(entity: str) -> list[tuple]:
-    """Rows of one raw table including lineage; empty strings stored as NULL (as the ingest does)."""
+    """Rows of one raw table with lineage; empty strings stored as NULL (as the ingest does)."""
     out = []
     row_numbers: dict[str, int] = {}
     for batch, values in ROWS[entity]:

@@ -13,7 +13,15 @@ from orchestration.definitions import defs
 
 def test_definitions_validate_with_the_dagster_cli():
     proc = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "orchestration.definitions"],
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "definitions",
+            "validate",
+            "-m",
+            "orchestration.definitions",
+        ],
         cwd=env.PROJECT_ROOT,
         capture_output=True,
         text=True,

@@ -69,7 +69,7 @@ def test_batch_loads_once_by_content_hash(duck_url, tmp_path):
 
 def test_csv_quirks_bom_case_and_extra_columns(duck_url, tmp_path):
     landing = tmp_path / "landing"
-    text = "\ufeffName,CATEGORY_ID,Extra,parent_category_id\nEngine \"V8\",C'1,x,\n"
+    text = '\ufeffName,CATEGORY_ID,Extra,parent_category_id\nEngine "V8",C\'1,x,\n'
     write(landing, "quirks.csv", text)
     assert run_ingest(duck_url, landing).success
     rows = raw_rows(duck_url)
@@ -94,7 +94,11 @@ def test_parquet_native_types_read_as_contract_text(duck_url, tmp_path):
     ).to_parquet(landing / "transactions" / "t.parquet")
     assert run_ingest(duck_url, landing, "transactions").success
     row = raw_rows(duck_url, "transactions").iloc[0]
-    assert (row["occurred_at"], row["quantity"], row["unit_cost"]) == ("2024-03-01T10:15:00", "3", "12.5")
+    assert (row["occurred_at"], row["quantity"], row["unit_cost"]) == (
+        "2024-03-01T10:15:00",
+        "3",
+        "12.5",
+    )
     assert row["reference"] is None
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from orchestration.generator import GeneratorConfig, generate_landing
+
 from tests.orchestration.expected import expected_demand_rows, expected_value_by_location
 from tests.orchestration.pipeline_helpers import (
     MART_KEYS,
@@ -36,10 +36,14 @@ def duckdb_run(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple
 
 
 def assert_marts_match_files(url: str, landing: Path) -> None:
-    summary = read_table(url, "marts", "mart_inventory_summary", MART_KEYS["mart_inventory_summary"])
+    summary = read_table(
+        url, "marts", "mart_inventory_summary", MART_KEYS["mart_inventory_summary"]
+    )
     got = summary.groupby("location_id")["total_value"].sum().astype(float)
     want = expected_value_by_location(landing).astype(float)
-    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False, rtol=1e-6)
+    pd.testing.assert_series_equal(
+        got.sort_index(), want.sort_index(), check_names=False, rtol=1e-6
+    )
 
     demand = read_table(url, "marts", "fct_daily_demand", MART_KEYS["fct_daily_demand"])
     rows, issued = expected_demand_rows(landing)
@@ -50,9 +54,10 @@ def assert_marts_match_files(url: str, landing: Path) -> None:
     pairs = demand[["part_id", "location_id"]].drop_duplicates()
     assert len(forecasts) == 28 * len(pairs)
     assert (forecasts["mean"] >= 0).all()
-    assert pd.to_datetime(forecasts["forecast_date"]).min() > pd.to_datetime(
-        demand["demand_date"]
-    ).max()
+    assert (
+        pd.to_datetime(forecasts["forecast_date"]).min()
+        > pd.to_datetime(demand["demand_date"]).max()
+    )
 
 
 def test_duckdb_marts_match_independent_computation(duckdb_run, landing):

@@ -1,6 +1,5 @@
 """Forecasting assets: thin wrappers around ml/, returning metrics to the Dagster UI."""
 
-
 import dagster as dg
 
 from ml.baseline import MODEL_VERSION, moving_average_forecast
@@ -19,7 +18,7 @@ HISTORY_DAYS = 56
     kinds={"python"},
 )
 def forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Daily demand forecast per part and location for the next 28 days (moving-average baseline)."""
+    """Daily demand per part and location for the next 28 days (moving-average baseline)."""
     with warehouse.connect() as conn:
         history = conn.query_df(
             "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_demand "
@@ -31,8 +30,8 @@ def forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         with conn.transaction():
             conn.execute("create schema if not exists ml")
             conn.execute(
-                f"create table if not exists {qualified('ml', 'forecasts')} (part_id text not null, "
-                "location_id text not null, forecast_date date not null, mean double precision "
+                f"create table if not exists {qualified('ml', 'forecasts')} ("
+                "part_id text not null, location_id text not null, forecast_date date not null, mean double precision "
                 "not null, model_version text not null, forecast_origin date not null, "
                 "primary key (part_id, location_id, forecast_date))"
             )

@@ -1,5 +1,4 @@
-"""Ingest assets: new landing files of each entity into the warehouse's raw layer, once per batch."""
-
+"""Ingest assets: new landing files of each entity into the raw layer, each batch once."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,7 +64,10 @@ def ingest_entity(
             except LandingFileError as exc:
                 raise dg.Failure(
                     description=str(exc),
-                    metadata={"file": dg.MetadataValue.path(str(path)), "batches_loaded": new_batches},
+                    metadata={
+                        "file": dg.MetadataValue.path(str(path)),
+                        "batches_loaded": new_batches,
+                    },
                 ) from exc
             seen.add(digest)
             new_batches += 1
@@ -90,7 +92,7 @@ def _ingest_asset(entity: str) -> dg.AssetsDefinition:
         group_name="ingest",
         owners=[OWNER],
         kinds={"python"},
-        description=f"New {entity} landing files loaded into raw.{entity}, each batch exactly once.",
+        description=f"New {entity} landing files loaded into raw.{entity}, each batch once.",
     )
     def _asset(
         context: dg.AssetExecutionContext,

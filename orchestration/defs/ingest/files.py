@@ -35,7 +35,7 @@ def landing_files(entity_dir: Path) -> list[Path]:
 
 
 def _to_text(series: pd.Series) -> pd.Series:
-    """Native Parquet values as the text a CSV would carry (timestamps ISO-8601, ints without .0)."""
+    """Native Parquet values as the text a CSV would carry (ISO-8601 timestamps, ints bare)."""
     if pd.api.types.is_datetime64_any_dtype(series):
         tz = getattr(series.dt, "tz", None)
         values = series.dt.tz_convert("UTC") if tz is not None else series

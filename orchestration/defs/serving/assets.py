@@ -1,6 +1,5 @@
 """The serving asset: what the dashboard reads, published after every refresh."""
 
-
 import dagster as dg
 
 from orchestration.defs.serving.publish import publish_duckdb_copy, publish_in_place
@@ -34,6 +33,4 @@ def dashboard_copy(
             counts = publish_in_place(conn)
             where = "postgresql warehouse (schemas marts, ml)"
     context.log.info(f"Published {len(counts)} tables to {where}")
-    return dg.MaterializeResult(
-        metadata={"published_to": where, "tables": len(counts), **counts}
-    )
+    return dg.MaterializeResult(metadata={"published_to": where, "tables": len(counts), **counts})

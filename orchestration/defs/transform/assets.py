@@ -1,6 +1,5 @@
 """dbt models as Dagster assets; dbt tests become asset checks."""
 
-
 import os
 from collections.abc import Mapping
 from typing import Any
