@@ -153,8 +153,8 @@ def kpi_totals(location_ids: LocationIds = None) -> Totals:
 
 @st.cache_data(ttl=TTL)
 def last_refreshed() -> dt.datetime | None:
-    """When the pipeline last published the marts (serving.publications), if ever."""
-    if not _table_count("serving", ("publications",)):
+    """When the pipeline last published the marts (pipeline.publications), if ever."""
+    if not _table_count("pipeline", ("publications",)):
         return None
-    ts = _query("SELECT max(published_at) AS ts FROM serving.publications")["ts"].iloc[0]
+    ts = _query("SELECT max(published_at) AS ts FROM pipeline.publications")["ts"].iloc[0]
     return pd.Timestamp(ts).to_pydatetime() if pd.notna(ts) else None

@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards import data
+from dashboards.formatting import compact
 
 LOW_STOCK_LIMIT = 500
 
@@ -32,9 +33,16 @@ location_ids = tuple(chosen) or None
 
 totals = data.kpi_totals(location_ids)
 tiles = st.columns(6)
-tiles[0].metric("Inventory value", f"${totals.total_value:,.0f}", border=True)
-tiles[1].metric("Items", f"{totals.item_count:,}", border=True, help="Part-location positions")
-tiles[2].metric("On-hand units", f"{totals.on_hand_units:,}", border=True)
+tiles[0].metric(
+    "Inventory value",
+    compact(totals.total_value, "$"),
+    border=True,
+    help=f"On-hand x unit cost: ${totals.total_value:,.2f}",
+)
+tiles[1].metric("Items", compact(totals.item_count), border=True, help="Part-location positions")
+tiles[2].metric(
+    "On-hand units", compact(totals.on_hand_units), border=True, help=f"{totals.on_hand_units:,}"
+)
 tiles[3].metric("Low stock", f"{totals.low_stock_count:,}", border=True)
 tiles[4].metric("Critical", f"{totals.critical_stock_count:,}", border=True)
 tiles[5].metric("Stock-outs", f"{totals.stockout_count:,}", border=True)

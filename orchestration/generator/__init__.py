@@ -23,10 +23,11 @@ from orchestration.generator.demand import (
     classify,
 )
 from orchestration.generator.dirty import Injector
+from orchestration.generator.ledger import MonthData
 from orchestration.generator.master import build_master
 from orchestration.generator.policy import build_policy
 from orchestration.generator.schema import MASTER_ENTITIES, MONTHLY_ENTITIES
-from orchestration.generator.simulate import MonthData, Simulation
+from orchestration.generator.simulate import Simulation
 from orchestration.generator.tables import TableBuilder
 from orchestration.generator.writer import batch_name, clear_entity_dir, write_batch
 

@@ -119,8 +119,12 @@ class DemandModel:
         )
         self.sigma = rng.uniform(0.95, 1.3, n)  # log-sd of erratic / lumpy sizes
 
-        self.amp = rng.uniform(0.0, 0.3, n)
-        peak = rng.uniform(0.0, 365.25, n) + np.where(master.loc_south[pair_loc], 182.6, 0.0)
+        self.amp = rng.uniform(0.05, 0.3, n)
+        # Parts of one top category peak around the same time of year (cooling in summer,
+        # batteries in winter), so seasonality survives aggregation; the south is half a year off.
+        top_peak = rng.uniform(0.0, 365.25, int(master.part_top.max()) + 1)
+        peak = top_peak[master.part_top[pair_part]] + rng.normal(0.0, 30.0, n)
+        peak += np.where(master.loc_south[pair_loc], 182.6, 0.0)
         self.cos_peak = self.amp * np.cos(2 * np.pi * peak / 365.25)
         self.sin_peak = self.amp * np.sin(2 * np.pi * peak / 365.25)
         self.slope = np.clip(rng.normal(0.02, 0.06, n), -0.12, 0.15)  # log growth per year

@@ -78,6 +78,7 @@ class Master:
     tables: dict[str, pa.Table]
     part_ids: pa.Array
     part_cost: np.ndarray  # float64
+    part_top: np.ndarray  # index of the part's top-level category (shared seasonality)
     part_supplier: np.ndarray  # int64 index into supplier_ids, -1 for no supplier
     part_lead: np.ndarray  # effective lead time in days (own, else the supplier's)
     part_reliability: np.ndarray  # the supplier's reliability (0.9 without supplier)
@@ -244,6 +245,7 @@ def build_master(rng: np.random.Generator, parts: int, locations: int) -> Master
         },
         part_ids=part_ids,
         part_cost=cost,
+        part_top=np.unique(np.array([tops[c] for c in leaf_cat]), return_inverse=True)[1],
         part_supplier=supplier,
         part_lead=effective_lead.astype(np.int64),
         part_reliability=reliability,

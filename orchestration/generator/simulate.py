@@ -9,25 +9,38 @@ purchase orders are raised by the nightly MRP run at 23:00.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm import tqdm
 
 from orchestration.generator.demand import Calendar, DemandModel
+from orchestration.generator.ledger import (
+    ADJUSTMENT,
+    CANCELLED,
+    ISSUE,
+    OPEN,
+    PO_FIELDS,
+    RECEIPT,
+    RECEIVED,
+    REF_NONE,
+    REF_PO,
+    REF_TRANSFER,
+    REF_TXN,
+    RETURN,
+    TRANSFER_IN,
+    TRANSFER_OUT,
+    TX_FIELDS,
+    USERS_PER_LOCATION,
+    MonthData,
+    Queue,
+    Stats,
+    pop_due,
+    schedule,
+)
 from orchestration.generator.master import Master
 from orchestration.generator.policy import Policy
 
-TYPES = ("ISSUE", "RECEIPT", "TRANSFER_OUT", "TRANSFER_IN", "RETURN", "ADJUSTMENT")
-ISSUE, RECEIPT, TRANSFER_OUT, TRANSFER_IN, RETURN, ADJUSTMENT = range(6)
-REF_NONE, REF_PO, REF_TRANSFER, REF_TXN = range(4)
-PO_STATUSES = ("OPEN", "RECEIVED", "CANCELLED")
-OPEN, RECEIVED, CANCELLED = range(3)
-USERS_PER_LOCATION = 4
-H = 3600
-
-TX_FIELDS = ("ts", "type", "pair", "qty", "cost", "ref_kind", "ref_num")
-PO_FIELDS = ("po", "pair", "qty", "ordered", "expected", "received", "status", "updated")
+H = 3600  # seconds per hour
 
 # Rates of the side processes (per pair-day unless noted).
 P_ADJUST = 0.0015
@@ -35,52 +48,6 @@ P_TRANSFER = 0.08  # share of pairs at/below critical that get an emergency tran
 P_RETURN = 0.02  # share of issues partly returned later
 P_CANCEL = 0.02  # share of purchase orders cancelled
 P_SHRINK = 0.008  # share of snapshot rows with an unrecorded loss before the count
-
-
-@dataclass
-class MonthData:
-    """Everything one monthly batch needs; arrays are index-based, tables.py turns them to text."""
-
-    month: str
-    tx: dict[str, np.ndarray]
-    po: dict[str, np.ndarray]
-    snap_day: np.ndarray  # epoch day per snapshot row
-    snap_pair: np.ndarray
-    snap_on_hand: np.ndarray
-    snap_status: np.ndarray
-
-
-@dataclass
-class Stats:
-    issue_days: np.ndarray
-    qty_sum: np.ndarray
-    qty_sq: np.ndarray
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def add(self, key: str, value: int) -> None:
-        self.counts[key] = self.counts.get(key, 0) + int(value)
-
-
-Queue = dict[int, list[tuple[np.ndarray, ...]]]
-
-
-def _schedule(queue: Queue, day: np.ndarray, arrays: tuple[np.ndarray, ...]) -> None:
-    """Queue rows for future days (loop over distinct days only)."""
-    if len(day) == 0:
-        return
-    order = np.argsort(day, kind="stable")
-    uniq, starts = np.unique(day[order], return_index=True)
-    bounds = np.append(starts, len(order))
-    for j, dd in enumerate(uniq):
-        sl = order[bounds[j] : bounds[j + 1]]
-        queue.setdefault(int(dd), []).append(tuple(a[sl] for a in arrays))
-
-
-def _pop(queue: Queue, d: int) -> tuple[np.ndarray, ...] | None:
-    chunks = queue.pop(d, None)
-    if not chunks:
-        return None
-    return tuple(np.concatenate(cols) for cols in zip(*chunks, strict=True))
 
 
 class Simulation:
@@ -153,7 +120,7 @@ class Simulation:
         day_tx: list = []
 
         # 1. Morning inflows.
-        got = _pop(self.receipts, d)
+        got = pop_due(self.receipts, d)
         if got is not None:
             pair, qty, po, _o, _e, cost = got
             np.add.at(on_hand, pair, qty)
@@ -162,18 +129,18 @@ class Simulation:
             self._tx(day_tx, ts, RECEIPT, pair, qty, cost, REF_PO, po)
             self._po_rows(po_buf, got, RECEIVED, ts)
             self.stats.add("po_received", len(pair))
-        got = _pop(self.cancels, d)
+        got = pop_due(self.cancels, d)
         if got is not None:
             np.add.at(self.on_order, got[0], -got[1])
             self._po_rows(po_buf, got, CANCELLED, self._times(d, len(got[0]), 9, 17))
             self.stats.add("po_cancelled", len(got[0]))
-        got = _pop(self.transfers_in, d)
+        got = pop_due(self.transfers_in, d)
         if got is not None:
             pair, qty, ref = got
             np.add.at(on_hand, pair, qty)
             self._tx(day_tx, self._times(d, len(pair), 6, 8), TRANSFER_IN, pair, qty, None,
                      REF_TRANSFER, ref)  # fmt: skip
-        got = _pop(self.returns, d)
+        got = pop_due(self.returns, d)
         if got is not None:
             pair, qty, ref = got
             np.add.at(on_hand, pair, qty)
@@ -236,7 +203,7 @@ class Simulation:
             qty = 1 + rng.binomial(cols[3][ret] - 1, 0.2)
             when = d + rng.integers(1, 15, len(ret))
             ok = when < self.cal.days
-            _schedule(self.returns, when[ok], (cols[2][ret][ok], qty[ok], ids[ret][ok]))
+            schedule(self.returns, when[ok], (cols[2][ret][ok], qty[ok], ids[ret][ok]))
 
     def _transfers(self, d: int, day_tx: list) -> None:
         rng, pol, on_hand = self.rng, self.pol, self.on_hand
@@ -270,7 +237,7 @@ class Simulation:
         self._tx(day_tx, self._times(d, int(same.sum()), 21, 23), TRANSFER_IN, needy[same],
                  qty[same], None, REF_TRANSFER, ref[same])  # fmt: skip
         nxt = ~same
-        _schedule(self.transfers_in, np.full(int(nxt.sum()), d + 1),
+        schedule(self.transfers_in, np.full(int(nxt.sum()), d + 1),
                   (needy[nxt], qty[nxt], ref[nxt]))  # fmt: skip
         self.stats.add("transfers", len(needy))
 
@@ -305,9 +272,9 @@ class Simulation:
              ordered)
         )  # fmt: skip
         rec = ~cancel & (arrive < self.cal.days)
-        _schedule(self.receipts, arrive[rec], tuple(c[rec] for c in cols))
+        schedule(self.receipts, arrive[rec], tuple(c[rec] for c in cols))
         can = cancel & (cancel_day < self.cal.days)
-        _schedule(self.cancels, cancel_day[can], tuple(c[can] for c in cols))
+        schedule(self.cancels, cancel_day[can], tuple(c[can] for c in cols))
         self.stats.add("po_created", k)
         self.stats.add("po_late", (late & rec).sum())
 

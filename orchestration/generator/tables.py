@@ -6,16 +6,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.generator.master import Master
-from orchestration.generator.policy import STATUSES, Policy
-from orchestration.generator.schema import make_table
-from orchestration.generator.simulate import (
+from orchestration.generator.ledger import (
     PO_STATUSES,
     REF_TXN,
     TYPES,
     USERS_PER_LOCATION,
     MonthData,
 )
+from orchestration.generator.master import Master
+from orchestration.generator.policy import STATUSES, Policy
+from orchestration.generator.schema import make_table
 
 US = 1_000_000
 

@@ -475,6 +475,20 @@ def test_dirty_rate_injects_each_violation(tmp_path: Path, frames):
     pd.testing.assert_frame_equal(kept, frames["transactions"])
 
 
+def test_dirty_parquet_keeps_native_types_where_possible(tmp_path: Path):
+    config = replace(CONFIG, parts=30, locations=4, days=70, fmt="parquet", dirty_rate=0.05)
+    summary = generate_landing(tmp_path, config)
+    for entity in ENTITIES:
+        tables = [pq.read_table(p) for p in sorted((tmp_path / entity).glob("*.parquet"))]
+        assert sum(t.num_rows for t in tables) == summary["rows"][entity]
+        assert all(t.column_names == column_names(entity) for t in tables)
+    # "abc" cannot be an int64: that file's quantity column is text, other columns stay native
+    tx = pq.read_table(tmp_path / "transactions" / "transactions_2024-02.parquet")
+    assert tx.schema.field("quantity").type == pa.string()
+    assert "abc" in tx.column("quantity").to_pylist()
+    assert tx.schema.field("unit_cost").type == pa.float64()
+
+
 def test_progress_bar_runs(tmp_path: Path, capsys):
     generate_landing(tmp_path, GeneratorConfig(parts=5, locations=2, days=20), progress=True)
     assert "simulating" in capsys.readouterr().err

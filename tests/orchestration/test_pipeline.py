@@ -103,3 +103,25 @@ def test_postgres_gives_the_same_marts(pg_database_url, duckdb_run, landing, tmp
     after = table_snapshot(pg_url, ("raw", "marts", "ml"))
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name], obj=name)
+
+
+def test_dashboard_renders_the_published_copy(duckdb_run, landing, monkeypatch):
+    """The real app on the real serving copy: no exception, totals equal to the files'."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dashboards.formatting import compact
+    from orchestration import env
+
+    _, serving = duckdb_run
+    monkeypatch.setenv("PARTSFLOW_SERVING_DIR", str(serving))
+    monkeypatch.setenv("PARTSFLOW_WAREHOUSE_URL", f"duckdb:///{serving}/not-the-warehouse.duckdb")
+    st.cache_data.clear()
+    app = env.PROJECT_ROOT / "dashboards" / "streamlit_app.py"
+    at = AppTest.from_file(str(app), default_timeout=60).run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    total = expected_value_by_location(landing).sum()
+    assert metrics["Inventory value"] == compact(total, "$")
+    assert any("Data refreshed" in c.value for c in at.caption)
+    st.cache_data.clear()

@@ -40,7 +40,7 @@ def publish_duckdb_copy(conn: Connection, target: Path) -> dict[str, int]:
                 )
                 n = conn.fetchall(f"select count(*) from serving_copy.{qualified(schema, table)}")
                 counts[f"{schema}.{table}"] = int(n[0][0])
-        _record_publication(conn, "serving_copy.serving", len(counts))
+        _record_publication(conn, "serving_copy.pipeline", len(counts))
     finally:
         conn.execute("detach serving_copy")
     # A rename is atomic: a dashboard query sees the previous copy or this one, never a half.
@@ -55,5 +55,5 @@ def publish_in_place(conn: Connection) -> dict[str, int]:
         for table in conn.tables_in(schema):
             n = conn.fetchall(f"select count(*) from {qualified(schema, table)}")
             counts[f"{schema}.{table}"] = int(n[0][0])
-    _record_publication(conn, "serving", len(counts))
+    _record_publication(conn, "pipeline", len(counts))
     return counts
