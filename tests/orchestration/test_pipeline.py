@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from orchestration.generator import GeneratorConfig, generate_landing
 
+from orchestration.generator import GeneratorConfig, generate_landing
 from tests.orchestration.expected import expected_demand_rows, expected_value_by_location
 from tests.orchestration.pipeline_helpers import (
     MART_KEYS,

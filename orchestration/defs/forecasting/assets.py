@@ -31,9 +31,9 @@ def forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
             conn.execute("create schema if not exists ml")
             conn.execute(
                 f"create table if not exists {qualified('ml', 'forecasts')} ("
-                "part_id text not null, location_id text not null, forecast_date date not null, mean double precision "
-                "not null, model_version text not null, forecast_origin date not null, "
-                "primary key (part_id, location_id, forecast_date))"
+                "part_id text not null, location_id text not null, forecast_date date not null, "
+                "mean double precision not null, model_version text not null, "
+                "forecast_origin date not null, primary key (part_id, location_id, forecast_date))"
             )
             # Replace in one transaction so readers see the old forecast or the new one, never half.
             conn.execute(f"delete from {qualified('ml', 'forecasts')}")
