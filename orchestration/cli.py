@@ -65,14 +65,11 @@ def materialize(
     from orchestration.definitions import defs
 
     job = defs.resolve_implicit_global_asset_job_def()
-    selection = dg.AssetSelection.from_coercible(select) if select != "*" else None
-    asset_selection = (
-        selection.resolve(defs.resolve_asset_graph()) if selection is not None else None
-    )
+    keys = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph())
+    if not keys:
+        raise typer.BadParameter(f"selects no asset: {select!r}", param_hint="--select")
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance, asset_selection=list(asset_selection) if asset_selection else None
-        )
+        result = job.execute_in_process(instance=instance, asset_selection=sorted(keys))
     if not result.success:
         raise typer.Exit(code=1)
     typer.echo(f"Materialized {len(result.get_asset_materialization_events())} assets.")

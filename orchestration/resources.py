@@ -28,11 +28,11 @@ def dbt_executable() -> str:
 class WarehouseResource(dg.ConfigurableResource):
     """The analytical warehouse: `duckdb:///file` or `postgresql://...`."""
 
-    url: str
+    url: str | None = None  # None: the environment's, looked up when the run starts
 
     @property
     def info(self) -> env.Warehouse:
-        return env.Warehouse(self.url)
+        return env.Warehouse(self.url or env.warehouse_url())
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[Connection]:
@@ -43,20 +43,20 @@ class WarehouseResource(dg.ConfigurableResource):
 class LandingZoneResource(dg.ConfigurableResource):
     """The folder where source systems drop batch files, one subfolder per entity."""
 
-    path: str
+    path: str | None = None
 
     def entity_dir(self, entity: str) -> Path:
-        return Path(self.path) / entity
+        return Path(self.path or env.landing_dir()) / entity
 
 
 class ServingResource(dg.ConfigurableResource):
     """Where the dashboard's published copy of the marts goes (DuckDB warehouses only)."""
 
-    path: str
+    path: str | None = None
 
     @property
     def duckdb_file(self) -> Path:
-        return Path(self.path) / "serving.duckdb"
+        return Path(self.path or env.serving_dir()) / "serving.duckdb"
 
 
 def build_resources(
@@ -64,17 +64,13 @@ def build_resources(
     landing_dir: str | None = None,
     serving_dir: str | None = None,
 ) -> dict[str, object]:
-    """Resources from explicit values (tests) or from the environment (deployments)."""
-    if warehouse_url is None:
-        # The URL may carry a password: let Dagster resolve it at run time, never store it.
-        warehouse_url = (
-            dg.EnvVar("PARTSFLOW_WAREHOUSE_URL")
-            if env.warehouse_url_is_set()
-            else env.DEFAULT_WAREHOUSE_URL
-        )
+    """Resources from explicit values (tests) or, left None, from the environment at run time."""
+    if warehouse_url is None and env.warehouse_url_is_set():
+        # The URL may carry a password: Dagster resolves it at run time and never stores it.
+        warehouse_url = dg.EnvVar("PARTSFLOW_WAREHOUSE_URL")
     return {
         "warehouse": WarehouseResource(url=warehouse_url),
-        "landing": LandingZoneResource(path=landing_dir or str(env.landing_dir())),
-        "serving": ServingResource(path=serving_dir or str(env.serving_dir())),
+        "landing": LandingZoneResource(path=landing_dir),
+        "serving": ServingResource(path=serving_dir),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }
