@@ -8,6 +8,11 @@
     nullif(trim(cast({{ column }} as {{ text_type() }})), '')
 {%- endmacro %}
 
+{#- identifiers: the contract allows any non-empty string, spaces included, so no trim -#}
+{% macro clean_id(column) -%}
+    nullif(cast({{ column }} as {{ text_type() }}), '')
+{%- endmacro %}
+
 {#- enum spelled in lower case by the contract (location_type, stock status) -#}
 {% macro clean_lower(column) -%}
     lower({{ clean_text(column) }})

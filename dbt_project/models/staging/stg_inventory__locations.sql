@@ -8,7 +8,7 @@ with source as (
 versions as (
 
     select
-        {{ clean_text('location_id') }} as location_id,
+        {{ clean_id('location_id') }} as location_id,
         {{ clean_text('name') }} as name,
         {{ clean_text('region') }} as region,
         {{ clean_text('country') }} as country,
@@ -17,7 +17,7 @@ versions as (
         cast(_batch_id as {{ text_type() }}) as _batch_id,
         cast(_loaded_at as timestamp) as _loaded_at,
         row_number() over (
-            partition by {{ clean_text('location_id') }}
+            partition by {{ clean_id('location_id') }}
             order by _loaded_at desc nulls last, _batch_id desc nulls last, _row_number desc nulls last
         ) as _version_rank
     from source

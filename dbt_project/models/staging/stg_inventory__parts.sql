@@ -9,11 +9,11 @@ with source as (
 versions as (
 
     select
-        {{ clean_text('part_id') }} as part_id,
+        {{ clean_id('part_id') }} as part_id,
         {{ clean_text('part_number') }} as part_number,
         {{ clean_text('description') }} as description,
-        {{ clean_text('category_id') }} as category_id,
-        {{ clean_text('supplier_id') }} as supplier_id,
+        {{ clean_id('category_id') }} as category_id,
+        {{ clean_id('supplier_id') }} as supplier_id,
         {{ clean_money('unit_cost') }} as unit_cost,
         {{ clean_money('unit_price') }} as unit_price,
         {{ clean_bigint('lead_time_days') }} as lead_time_days,
@@ -21,7 +21,7 @@ versions as (
         cast(_batch_id as {{ text_type() }}) as _batch_id,
         cast(_loaded_at as timestamp) as _loaded_at,
         row_number() over (
-            partition by {{ clean_text('part_id') }}
+            partition by {{ clean_id('part_id') }}
             order by _loaded_at desc nulls last, _batch_id desc nulls last, _row_number desc nulls last
         ) as _version_rank
     from source

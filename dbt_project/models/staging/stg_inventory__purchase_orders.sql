@@ -9,10 +9,10 @@ with source as (
 versions as (
 
     select
-        {{ clean_text('po_id') }} as po_id,
-        {{ clean_text('part_id') }} as part_id,
-        {{ clean_text('location_id') }} as location_id,
-        {{ clean_text('supplier_id') }} as supplier_id,
+        {{ clean_id('po_id') }} as po_id,
+        {{ clean_id('part_id') }} as part_id,
+        {{ clean_id('location_id') }} as location_id,
+        {{ clean_id('supplier_id') }} as supplier_id,
         {{ clean_bigint('quantity') }} as quantity,
         {{ clean_utc_timestamp('ordered_at') }} as ordered_at,
         {{ clean_utc_timestamp('expected_at') }} as expected_at,
@@ -22,7 +22,7 @@ versions as (
         cast(_batch_id as {{ text_type() }}) as _batch_id,
         cast(_loaded_at as timestamp) as _loaded_at,
         row_number() over (
-            partition by {{ clean_text('po_id') }}
+            partition by {{ clean_id('po_id') }}
             order by
                 {{ clean_utc_timestamp('updated_at') }} desc nulls last,
                 _loaded_at desc nulls last,

@@ -10,8 +10,8 @@ versions as (
 
     select
         {{ clean_date('as_of') }} as as_of,
-        {{ clean_text('part_id') }} as part_id,
-        {{ clean_text('location_id') }} as location_id,
+        {{ clean_id('part_id') }} as part_id,
+        {{ clean_id('location_id') }} as location_id,
         {{ clean_bigint('on_hand') }} as on_hand,
         {{ clean_bigint('reorder_threshold') }} as reorder_threshold,
         {{ clean_bigint('critical_threshold') }} as critical_threshold,
@@ -20,8 +20,8 @@ versions as (
         cast(_loaded_at as timestamp) as _loaded_at,
         row_number() over (
             partition by
-                {{ clean_text('part_id') }},
-                {{ clean_text('location_id') }},
+                {{ clean_id('part_id') }},
+                {{ clean_id('location_id') }},
                 {{ clean_date('as_of') }}
             order by _loaded_at desc nulls last, _batch_id desc nulls last, _row_number desc nulls last
         ) as _version_rank

@@ -10,19 +10,19 @@ with source as (
 deliveries as (
 
     select
-        {{ clean_text('transaction_id') }} as transaction_id,
+        {{ clean_id('transaction_id') }} as transaction_id,
         {{ clean_utc_timestamp('occurred_at') }} as occurred_at,
         {{ clean_upper('type') }} as type,
-        {{ clean_text('part_id') }} as part_id,
-        {{ clean_text('location_id') }} as location_id,
+        {{ clean_id('part_id') }} as part_id,
+        {{ clean_id('location_id') }} as location_id,
         {{ clean_bigint('quantity') }} as quantity,
         {{ clean_money('unit_cost') }} as unit_cost,
         {{ clean_text('reference') }} as reference,
-        {{ clean_text('user_id') }} as user_id,
+        {{ clean_id('user_id') }} as user_id,
         cast(_batch_id as {{ text_type() }}) as _batch_id,
         cast(_loaded_at as timestamp) as _loaded_at,
         row_number() over (
-            partition by {{ clean_text('transaction_id') }}
+            partition by {{ clean_id('transaction_id') }}
             order by _loaded_at asc nulls last, _batch_id asc nulls last, _row_number asc nulls last
         ) as _delivery_rank
     from source
