@@ -14,16 +14,6 @@ from urllib.parse import unquote, urlparse
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
-ENTITIES: tuple[str, ...] = (
-    "categories",
-    "suppliers",
-    "locations",
-    "parts",
-    "stock_levels",
-    "transactions",
-    "purchase_orders",
-)
-
 DEFAULT_WAREHOUSE_URL = "duckdb:///data/warehouse.duckdb"
 
 

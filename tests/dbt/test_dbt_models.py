@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.env import DBT_PROJECT_DIR, ENTITIES, PROJECT_ROOT, Warehouse
+from orchestration.contract import CONTRACT as ENTITIES
+from orchestration.env import DBT_PROJECT_DIR, PROJECT_ROOT, Warehouse
 from tests.dbt import raw_data
 
 MARTS = ("fct_daily_demand", "fct_inventory_position", "mart_inventory_summary")

@@ -20,15 +20,7 @@ from orchestration.contract import CONTRACT, column_names, required_columns
 from orchestration.generator import PRESETS, GeneratorConfig, generate_landing
 
 CONFIG = GeneratorConfig(parts=80, locations=6, days=210, seed=7)
-ENTITIES = (
-    "categories",
-    "suppliers",
-    "locations",
-    "parts",
-    "stock_levels",
-    "transactions",
-    "purchase_orders",
-)
+ENTITIES = tuple(CONTRACT)
 TX_SIGN = {"ISSUE": -1, "TRANSFER_OUT": -1, "RECEIPT": 1, "TRANSFER_IN": 1, "RETURN": 1}
 TS_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
