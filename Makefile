@@ -8,7 +8,7 @@ MANIFEST := dbt_project/target/manifest.json
 LANDING ?= data/landing
 PORT ?= 8501
 
-.PHONY: install manifest data materialize serve demo test lint format dev bench clean
+.PHONY: install manifest data materialize serve demo test lint format dev clean
 
 install: $(STAMP)
 
