@@ -160,3 +160,20 @@ def ensure_dagster_home() -> Path:
     elif config.exists() and config.read_text() == template:
         config.unlink()
     return home
+
+
+def max_quarantine_share() -> float:
+    """Share of rows read in a run that may be quarantined before downstream assets are blocked."""
+    return float(os.environ.get("PARTSFLOW_MAX_QUARANTINE_SHARE") or 0.05)
+
+
+def ingest_source() -> str:
+    """Where ingest reads from: `files`, `erp` or `both`."""
+    value = (os.environ.get("PARTSFLOW_SOURCE") or "files").lower()
+    if value not in ("files", "erp", "both"):
+        raise ValueError(f"PARTSFLOW_SOURCE must be files, erp or both, got {value!r}")
+    return value
+
+
+def erp_url() -> str | None:
+    return os.environ.get("PARTSFLOW_ERP_URL") or None

@@ -28,6 +28,22 @@ def qualified(schema: str, table: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(table)}"
 
 
+def to_pyformat(sql: str) -> str:
+    """`?` placeholders to psycopg's `%s`, leaving `?` inside '...' literals (regexes) alone."""
+    out: list[str] = []
+    in_literal = False
+    for ch in sql:
+        if ch == "'":
+            in_literal = not in_literal
+        if ch == "%":
+            out.append("%%")
+        elif ch == "?" and not in_literal:
+            out.append("%s")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def _like_duckdb(df: pd.DataFrame) -> pd.DataFrame:
     """psycopg returns Decimal and date objects; give callers DuckDB's float64/datetime64 frames."""
     for col in df.columns:
@@ -53,24 +69,27 @@ class Connection:
     def is_duckdb(self) -> bool:
         return self.warehouse.is_duckdb
 
-    def _sql(self, sql: str) -> str:
-        return sql if self.is_duckdb else sql.replace("?", "%s")
+    def _pg(self, sql: str, params: Sequence[Any]) -> Any:
+        """Run on psycopg: `?` placeholders (outside string literals) become `%s`."""
+        if not params:
+            return self.raw.execute(sql)
+        return self.raw.execute(to_pyformat(sql), list(params))
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         if self.is_duckdb:
             self.raw.execute(sql, list(params))
         else:
-            self.raw.execute(self._sql(sql), list(params) or None)
+            self._pg(sql, params)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         if self.is_duckdb:
             return self.raw.execute(sql, list(params)).fetchall()
-        return self.raw.execute(self._sql(sql), list(params) or None).fetchall()
+        return self._pg(sql, params).fetchall()
 
     def query_df(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         if self.is_duckdb:
             return self.raw.execute(sql, list(params)).df()
-        cur = self.raw.execute(self._sql(sql), list(params) or None)
+        cur = self._pg(sql, params)
         cols = [d.name for d in cur.description]
         return _like_duckdb(pd.DataFrame(cur.fetchall(), columns=cols))
 

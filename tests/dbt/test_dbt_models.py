@@ -1,5 +1,6 @@
-"""End-to-end tests of the dbt project: a tiny hand-made raw layer, the real `dbt build`, and
-hand-computed expected mart values, on DuckDB and on PostgreSQL (identical results required).
+"""End-to-end tests of the dbt project: a tiny hand-made raw layer (validated and typed, as the
+ingest writes it), the real `dbt build`, and hand-computed expected mart values, on DuckDB and on
+PostgreSQL (identical results and types required).
 
 The raw rows and the reasoning behind every expected number are in tests/dbt/raw_data.py.
 """
@@ -72,17 +73,17 @@ MART_COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
-# Tables read back besides the marts (staging/intermediate views checked for dedup rules).
-STAGING = (
-    "stg_inventory__categories",
-    "stg_inventory__parts",
-    "stg_inventory__stock_levels",
-    "stg_inventory__transactions",
-    "stg_inventory__purchase_orders",
-    "int_parts_enriched",
-)
+STAGING_VIEWS = tuple(f"stg_inventory__{entity}" for entity in ENTITIES)
 
-# A non-UTC session time zone proves that timestamp parsing does not depend on it.
+# Tables read back besides the marts (staging views and an intermediate table, checked for the
+# dedup rules).
+STAGING = (*STAGING_VIEWS, "int_parts_enriched")
+
+# Staging columns that do not have their raw column's contract type.
+STAGING_TYPE_OVERRIDES = {("suppliers", "reliability_score"): "double precision"}
+
+# A non-UTC session time zone proves that nothing depends on it: raw timestamps are naive UTC and
+# must pass through staging unchanged.
 NON_UTC_TZ = "Asia/Kolkata"
 
 
@@ -146,6 +147,10 @@ def _canonical_type(data_type: str, precision, scale) -> str:
     t = data_type.lower()
     if t in ("varchar", "text", "character varying"):
         return "text"
+    if t in ("double", "double precision", "float8"):
+        return "double precision"
+    if t in ("timestamp", "timestamp without time zone"):
+        return "timestamp"
     if t == "numeric" and precision is not None:
         return f"numeric({precision},{scale})"
     if t.startswith("decimal"):
@@ -156,14 +161,15 @@ def _canonical_type(data_type: str, precision, scale) -> str:
 def _read_back(target: str, warehouse: Warehouse, work: Path, query, dbt_output: str) -> Built:
     schemas = {r[0] for r in query("select schema_name from information_schema.schemata")}
     columns: dict[str, list[tuple[str, str]]] = {}
-    for table in MARTS:
-        result = query(
-            "select column_name, data_type, numeric_precision, numeric_scale "
-            "from information_schema.columns "
-            f"where table_schema = 'marts' and table_name = '{table}' "
-            "order by ordinal_position"
-        )
-        columns[table] = [(r[0], _canonical_type(r[1], r[2], r[3])) for r in result]
+    for schema, tables in (("marts", MARTS), ("staging", STAGING_VIEWS)):
+        for table in tables:
+            result = query(
+                "select column_name, data_type, numeric_precision, numeric_scale "
+                "from information_schema.columns "
+                f"where table_schema = '{schema}' and table_name = '{table}' "
+                "order by ordinal_position"
+            )
+            columns[table] = [(r[0], _canonical_type(r[1], r[2], r[3])) for r in result]
     rows: dict[str, list[dict]] = {}
     for schema, tables in (("marts", MARTS), ("staging", STAGING)):
         for table in tables:
@@ -247,15 +253,51 @@ def test_mart_columns_and_types_match_the_interface(built: Built) -> None:
         assert built.columns[table] == expected, table
 
 
+def _expected_staging_columns(entity: str) -> list[tuple[str, str]]:
+    """The raw contract columns with their canonical types, plus the kept lineage columns."""
+    columns = [
+        (c.name, STAGING_TYPE_OVERRIDES.get((entity, c.name), raw_data.SQL_TYPES[c.type]))
+        for c in ENTITIES[entity]
+    ]
+    if entity == "stock_levels":
+        columns.insert(0, ("stock_level_key", "text"))
+    return [*columns, ("_batch_id", "text"), ("_loaded_at", "timestamp")]
+
+
+def test_staging_columns_and_types_are_canonical(built: Built) -> None:
+    """Staging views are 1:1 with their typed source, cast to the same types on both targets."""
+    for entity in ENTITIES:
+        table = f"stg_inventory__{entity}"
+        assert built.columns[table] == _expected_staging_columns(entity), table
+
+
+def test_raw_fixture_follows_the_contract() -> None:
+    """The fixture holds only what the ingest would let into raw (see docs/interfaces.md)."""
+    for entity, columns in ENTITIES.items():
+        for _batch, values in raw_data.ROWS[entity]:
+            assert len(values) == len(columns), (entity, values)
+            for column, value in zip(columns, values, strict=True):
+                if value is None:
+                    assert not column.required, (entity, column.name, values)
+                    continue
+                expected_type = raw_data.PY_TYPES[column.type]
+                assert type(value) is expected_type, (entity, column.name, value)
+                assert value != "", (entity, column.name)  # empty strings are stored as NULL
+    keys = [v[0] for _, v in raw_data.ROWS["transactions"]]
+    assert len(keys) == len(set(keys))  # one row per transaction_id
+    po_states = [(v[0], v[-1]) for _, v in raw_data.ROWS["purchase_orders"]]
+    assert len(po_states) == len(set(po_states))  # one row per (po_id, updated_at)
+
+
 # --------------------------------------------------------------------------------------------
-# Staging: cleaning and deduplication across batches
+# Staging: deduplication across batches, typed values passed through
 # --------------------------------------------------------------------------------------------
 
 
 def test_master_data_keeps_latest_delivered_version(built: Built) -> None:
     categories = _by_key(built.rows["stg_inventory__categories"], "category_id")
     assert len(categories) == 2
-    assert categories[("C1",)]["name"] == "Filters & Strainers"  # b2 wins, trimmed
+    assert categories[("C1",)]["name"] == "Filters & Strainers"  # b2 wins
     assert categories[("C1",)]["_batch_id"] == "categories-b2"
     assert categories[("C2",)]["parent_category_id"] is None
 
@@ -273,17 +315,19 @@ def test_stock_levels_keep_latest_delivered_version_per_day(built: Built) -> Non
     levels = _by_key(built.rows["stg_inventory__stock_levels"], "part_id", "location_id", "as_of")
     assert len(levels) == 4
     assert levels[("P1", "L1", date(2024, 1, 3))]["on_hand"] == 90  # b2 correction of 80
-    assert levels[("P2", "L1", date(2024, 1, 2))]["status"] == "active"  # 'ACTIVE' lower-cased
+    assert levels[("P2", "L1", date(2024, 1, 2))]["status"] == "active"  # NULL -> 'active'
+    assert levels[("P2", "L2", date(2024, 1, 6))]["status"] == "quarantined"
 
 
-def test_transactions_keep_first_delivery_and_utc(built: Built) -> None:
+def test_transactions_pass_through_one_row_per_id(built: Built) -> None:
+    """One row per raw transaction (the first-delivery safeguard is covered by a dbt unit test);
+    UTC timestamps are not shifted by the non-UTC session time zone."""
     tx = _by_key(built.rows["stg_inventory__transactions"], "transaction_id")
-    assert len(tx) == 11  # 13 raw rows, T03 and T04 delivered twice
-    assert tx[("T04",)]["quantity"] == 20  # the later conflicting 999 is ignored
+    assert len(tx) == len(raw_data.ROWS["transactions"]) == 11
     assert tx[("T03",)]["occurred_at"].isoformat() == "2024-01-04T06:00:00"
     assert tx[("T07",)]["occurred_at"].isoformat() == "2024-01-06T01:30:00"
-    assert tx[("T05",)]["type"] == "RETURN"
-    assert tx[("T08",)]["type"] == "ISSUE"
+    assert tx[("T04",)]["unit_cost"] == Decimal("2.5")
+    assert tx[("T11",)]["_batch_id"] == "transactions-b2"
 
 
 def test_purchase_orders_keep_latest_updated_at(built: Built) -> None:
@@ -294,6 +338,9 @@ def test_purchase_orders_keep_latest_updated_at(built: Built) -> None:
         "PO3": "RECEIVED",  # a stale OPEN delivered later does not win
     }
     assert pos[("PO1",)]["received_at"].isoformat() == "2024-01-05T12:00:00"
+    assert pos[("PO1",)]["_batch_id"] == "purchase_orders-b2"
+    assert pos[("PO3",)]["_batch_id"] == "purchase_orders-b1"
+    assert pos[("PO3",)]["updated_at"].isoformat() == "2024-01-04T00:00:00"
 
 
 # --------------------------------------------------------------------------------------------

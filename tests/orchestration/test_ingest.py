@@ -1,140 +1,362 @@
-"""Ingest assets: every batch loads exactly once, files are read as the contract says."""
+"""Ingestion honours the data contract: every rule, quarantine, exactly-once, on both warehouses."""
 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 import pytest
 
-from orchestration import env
-from orchestration.defs.ingest.assets import ingest_assets
-from orchestration.resources import LandingZoneResource, WarehouseResource
-from orchestration.warehouse import connect
+from tests.orchestration.ingest_helpers import (
+    batches,
+    quarantine,
+    query,
+    run_ingest,
+    snapshot,
+    write_csv,
+    write_master,
+)
 
-HEADER = "category_id,name,parent_category_id\n"
+TRICKY_IDS = ["T'; DROP TABLE raw.parts; --", 'T "quoted", 1', "Ünïcødé ✓ id", "select"]
 
 
-def run_ingest(url: str, landing: Path, entity: str = "categories") -> dg.ExecuteInProcessResult:
-    asset = next(a for a in ingest_assets if a.key == dg.AssetKey(["raw", entity]))
-    return dg.materialize(
-        [asset],
-        resources={
-            "warehouse": WarehouseResource(url=url),
-            "landing": LandingZoneResource(path=str(landing)),
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request, tmp_path) -> str:
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path}/wh.duckdb"
+    return request.getfixturevalue("pg_database_url")
+
+
+def tx(tid, at="2024-03-01T10:00:00", typ="ISSUE", part="P1", loc="L1", qty="3"):
+    return [tid, at, typ, part, loc, qty, "", "", ""]
+
+
+# (entity, rows, {row_number: reason}); rows not listed must load.
+CASES = {
+    "transactions": (
+        [
+            tx("T1"),
+            tx("T2", at=""),
+            tx("T3", qty="abc"),
+            tx("T4", typ="SALE"),
+            tx("T5", qty="-2"),
+            tx("T6", part="P404"),
+            tx("T7", at="2099-01-01T00:00:00"),
+            tx("T8", at="1999-12-31T00:00:00"),
+            tx("T9", at="2024-03-01T01:00:00+02:00"),
+            tx("T10", typ="ADJUSTMENT", qty="-4"),
+            tx("T11", typ="ADJUSTMENT", qty="0"),
+            tx("T12", at="2024-02-30T10:00:00"),
+            tx("T13", loc="L404"),
+            tx("T" * 65),
+            *[tx(t) for t in TRICKY_IDS],
+            tx("T1"),
+            tx("T9", qty="5"),
+        ],
+        {
+            2: "missing_required",
+            3: "bad_type",
+            4: "unknown_enum",
+            5: "out_of_range",
+            6: "unknown_reference",
+            7: "future_timestamp",
+            8: "out_of_range",
+            11: "out_of_range",
+            12: "bad_type",
+            13: "unknown_reference",
+            14: "out_of_range",
+            20: "conflicting_duplicate",
         },
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
+    ),
+    "stock_levels": (
+        [
+            ["2024-03-03", "P1", "L1", "10", "5", "2", "active"],
+            ["2024-03-03", "P1", "L404", "10", "5", "2", ""],
+            ["2024-03-10", "P1", "L1", "10", "2", "5", "active"],
+            ["2024-03-17", "P1", "L1", "-1", "5", "2", "active"],
+            ["2024-03-24", "P1", "L1", "10", "5", "2", "broken"],
+            ["2024-13-01", "P1", "L1", "10", "5", "2", "active"],
+            ["2024-03-31", "P1", "L1", "", "5", "2", "ACTIVE"],
+        ],
+        {
+            2: "unknown_reference",
+            3: "out_of_range",
+            4: "out_of_range",
+            5: "unknown_enum",
+            6: "bad_type",
+            7: "missing_required",
+        },
+    ),
+    "purchase_orders": (
+        [
+            [
+                "PO1",
+                "P1",
+                "L1",
+                "S1",
+                "10",
+                "2024-03-01T00:00:00",
+                "",
+                "",
+                "OPEN",
+                "2024-03-01T00:00:00",
+            ],
+            [
+                "PO2",
+                "P1",
+                "L1",
+                "S1",
+                "10",
+                "2024-03-01T00:00:00",
+                "",
+                "",
+                "LOST",
+                "2024-03-01T00:00:00",
+            ],
+            [
+                "PO3",
+                "P1",
+                "L1",
+                "S1",
+                "0",
+                "2024-03-01T00:00:00",
+                "",
+                "",
+                "OPEN",
+                "2024-03-01T00:00:00",
+            ],
+            [
+                "PO4",
+                "P1",
+                "L1",
+                "S9",
+                "5",
+                "2024-03-01T00:00:00",
+                "",
+                "",
+                "OPEN",
+                "2024-03-01T00:00:00",
+            ],
+        ],
+        {2: "unknown_enum", 3: "out_of_range", 4: "unknown_reference"},
+    ),
+}
+
+MASTER_CASES = {
+    "suppliers": (
+        [
+            ["S2", "Ok", "3", "0.5"],
+            ["S3", "Bad", "3", "1.5"],
+            ["S4", "Bad", "-1", "0.5"],
+            ["S5", "Bad", "x", "0.5"],
+        ],
+        {2: "out_of_range", 3: "out_of_range", 4: "bad_type"},
+    ),
+    "locations": (
+        [["L2", "Ok", "", "", "service_center", ""], ["L3", "Bad", "", "", "depot", ""]],
+        {2: "unknown_enum"},
+    ),
+    "parts": (
+        [
+            ["P2", "PN-2", "", "C1", "", "1.5", "", "", ""],
+            ["P3", "PN-3", "", "C404", "", "1.5", "", "", ""],
+            ["P4", "PN-4", "", "C1", "S404", "1.5", "", "", ""],
+            ["P5", "PN-5", "", "C1", "", "-1", "", "", ""],
+        ],
+        {2: "unknown_reference", 3: "unknown_reference", 4: "out_of_range"},
+    ),
+    "categories": (
+        [
+            ["C3", "Loop a", "C4"],
+            ["C4", "Loop b", "C3"],
+            ["C5", "Orphan", "C404"],
+            ["C6", "Ok", "C1"],
+        ],
+        {1: "category_cycle", 2: "category_cycle", 3: "unknown_reference"},
+    ),
+}
+
+
+def assert_batch_counts(url: str) -> None:
+    b = query(url, "select * from raw.ingest_batches")
+    assert (b["rows_read"] == b["rows_loaded"] + b["rows_duplicate"] + b["rows_quarantined"]).all()
+
+
+def test_every_rule_quarantines_exactly_the_bad_rows(url, tmp_path):
+    landing = tmp_path / "landing"
+    write_master(landing)
+    for entity, (rows, _) in CASES.items():
+        write_csv(landing, entity, f"{entity}_bad.csv", rows)
+    result = run_ingest(url, landing)
+    # Far more than 5% of these rows are bad: the blocking check must stop the run.
+    assert not result.success
+    assert_batch_counts(url)
+    for entity, (rows, expected) in CASES.items():
+        assert quarantine(url, entity) == expected, entity
+        loaded = query(url, f"select count(*) as n from raw.{entity}")["n"][0]
+        dupes = batches(url, entity)["rows_duplicate"].sum()
+        assert loaded + dupes + len(expected) == len(rows), entity
+    ids = set(query(url, "select transaction_id from raw.transactions")["transaction_id"])
+    assert set(TRICKY_IDS) <= ids
+    t9 = query(
+        url, "select occurred_at, quantity from raw.transactions where transaction_id = 'T9'"
     )
+    assert pd.Timestamp(t9["occurred_at"][0]) == pd.Timestamp("2024-02-29T23:00:00")
+    assert int(t9["quantity"][0]) == 3
+    status = query(url, "select status from raw.stock_levels where status is not null")["status"]
+    assert set(status) == {"active"}
+    messages = query(url, "select message from raw.quarantine where reason = 'bad_type'")["message"]
+    assert any('quantity "abc" is not a valid int' in m for m in messages)
 
 
-def raw_rows(url: str, entity: str = "categories") -> pd.DataFrame:
-    with connect(env.Warehouse(url)) as conn:
-        return conn.query_df(f"select * from raw.{entity} order by _file_name, _row_number")
-
-
-def write(landing: Path, name: str, text: str, entity: str = "categories") -> Path:
-    path = landing / entity / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def duck_url(tmp_path: Path) -> str:
-    return f"duckdb:///{tmp_path}/wh.duckdb"
-
-
-def test_batch_loads_once_by_content_hash(duck_url, tmp_path):
+def test_master_data_rules(url, tmp_path, monkeypatch):
+    monkeypatch.setenv("PARTSFLOW_MAX_QUARANTINE_SHARE", "1")  # let parts run after bad categories
     landing = tmp_path / "landing"
-    write(landing, "a.csv", HEADER + "C1,Engine,\nC2,Filters,C1\n")
-    assert run_ingest(duck_url, landing).success
-    # Same bytes under a new name: the same batch, not loaded again.
-    shutil.copy(landing / "categories" / "a.csv", landing / "categories" / "a_copy.csv")
-    result = run_ingest(duck_url, landing)
-    assert result.success
-    meta = result.asset_materializations_for_node("raw__categories")[0].metadata
-    assert meta["new_batches"].value == 0
-    assert len(raw_rows(duck_url)) == 2
-    # Same name, new content: a new batch.
-    write(landing, "a.csv", HEADER + "C3,Brakes,\n")
-    assert run_ingest(duck_url, landing).success
-    rows = raw_rows(duck_url)
-    assert sorted(rows["category_id"]) == ["C1", "C2", "C3"]
-    assert rows["_batch_id"].nunique() == 2
-    assert rows.loc[rows["category_id"] == "C1", "parent_category_id"].isna().all()
+    write_master(landing)
+    for entity, (rows, _) in MASTER_CASES.items():
+        write_csv(landing, entity, f"{entity}_more.csv", rows)
+    run_ingest(url, landing, list(MASTER_CASES))
+    assert_batch_counts(url)
+    for entity, (_, expected) in MASTER_CASES.items():
+        assert quarantine(url, entity) == expected, entity
 
 
-def test_csv_quirks_bom_case_and_extra_columns(duck_url, tmp_path):
+def test_duplicates_across_batches_and_files_delivered_twice(url, tmp_path):
     landing = tmp_path / "landing"
-    text = '\ufeffName,CATEGORY_ID,Extra,parent_category_id\nEngine "V8",C\'1,x,\n'
-    write(landing, "quirks.csv", text)
-    assert run_ingest(duck_url, landing).success
-    rows = raw_rows(duck_url)
-    assert rows.loc[0, "category_id"] == "C'1"
-    assert rows.loc[0, "name"] == 'Engine "V8"'
-    assert "extra" not in rows.columns
+    write_master(landing)
+    write_csv(landing, "transactions", "a.csv", [tx("T1"), tx("T2")])
+    assert run_ingest(url, landing).success
+    write_csv(landing, "transactions", "b.csv", [tx("T1"), tx("T2", qty="9"), tx("T3")])
+    shutil.copy(landing / "transactions" / "a.csv", landing / "transactions" / "a_again.csv")
+    run_ingest(url, landing)
+    b = batches(url, "transactions").set_index("file_name")
+    assert "a_again.csv" not in b.index  # same content hash: the same batch, never read again
+    assert b.loc[
+        "b.csv", ["rows_read", "rows_loaded", "rows_duplicate", "rows_quarantined"]
+    ].tolist() == [3, 1, 1, 1]
+    assert quarantine(url, "transactions") == {2: "conflicting_duplicate"}
+    assert query(url, "select count(*) as n from raw.transactions")["n"][0] == 3
 
 
-def test_parquet_native_types_read_as_contract_text(duck_url, tmp_path):
+def test_purchase_order_updates_out_of_order(url, tmp_path):
     landing = tmp_path / "landing"
-    (landing / "transactions").mkdir(parents=True)
+    write_master(landing)
+    received = [
+        "PO1",
+        "P1",
+        "L1",
+        "S1",
+        "10",
+        "2024-03-01T00:00:00",
+        "",
+        "2024-03-09T00:00:00",
+        "RECEIVED",
+        "2024-03-09T00:00:00",
+    ]
+    opened = [
+        "PO1",
+        "P1",
+        "L1",
+        "S1",
+        "10",
+        "2024-03-01T00:00:00",
+        "",
+        "",
+        "OPEN",
+        "2024-03-01T00:00:00",
+    ]
+    write_csv(landing, "purchase_orders", "1.csv", [received])
+    write_csv(landing, "purchase_orders", "2.csv", [opened, opened])
+    assert run_ingest(url, landing).success
+    states = query(
+        url, "select status, updated_at from raw.purchase_orders order by updated_at desc"
+    )
+    assert states["status"].tolist() == ["RECEIVED", "OPEN"]
+    assert batches(url, "purchase_orders")["rows_duplicate"].tolist() == [0, 1]
+
+
+def test_three_runs_change_nothing(url, tmp_path):
+    landing = tmp_path / "landing"
+    write_master(landing)
+    write_csv(landing, "transactions", "a.csv", [tx("T1"), tx("T2", part="P404")])
+    run_ingest(url, landing)
+    first = snapshot(url)
+    run_ingest(url, landing)
+    run_ingest(url, landing)
+    second = snapshot(url)
+    for name in first:
+        pd.testing.assert_frame_equal(first[name], second[name], obj=name)
+
+
+def test_csv_quirks_and_parquet_native_types(url, tmp_path):
+    landing = tmp_path / "landing"
+    write_master(landing)
+    quirky = "\ufeffQuantity,TYPE,transaction_id,Occurred_At,part_id,location_id,Extra\n"
+    quirky += '3,issue,"T,1",2024-03-01 10:00:00Z,P1,L1,x\n'
+    (landing / "transactions" / "q.csv").parent.mkdir(parents=True, exist_ok=True)
+    (landing / "transactions" / "q.csv").write_text(quirky, encoding="utf-8")
     pd.DataFrame(
         {
-            "transaction_id": ["T1"],
-            "occurred_at": pd.to_datetime(["2024-03-01T10:15:00"]),
-            "type": ["ISSUE"],
+            "transaction_id": ["T2"],
+            "occurred_at": pd.to_datetime(["2024-03-01T12:00:00+01:00"]),
+            "type": ["RECEIPT"],
             "part_id": ["P1"],
             "location_id": ["L1"],
-            "quantity": [3],
+            "quantity": [4],
             "unit_cost": [12.5],
         }
-    ).to_parquet(landing / "transactions" / "t.parquet")
-    assert run_ingest(duck_url, landing, "transactions").success
-    row = raw_rows(duck_url, "transactions").iloc[0]
-    assert (row["occurred_at"], row["quantity"], row["unit_cost"]) == (
-        "2024-03-01T10:15:00",
-        "3",
-        "12.5",
+    ).to_parquet(landing / "transactions" / "p.parquet")
+    assert run_ingest(url, landing).success
+    rows = query(url, "select * from raw.transactions order by transaction_id")
+    assert rows["transaction_id"].tolist() == ["T,1", "T2"]
+    assert rows["type"].tolist() == ["ISSUE", "RECEIPT"]
+    assert [pd.Timestamp(t) for t in rows["occurred_at"]] == [
+        pd.Timestamp("2024-03-01T10:00:00"),
+        pd.Timestamp("2024-03-01T11:00:00"),
+    ]
+    assert float(rows["unit_cost"][1]) == 12.5
+
+
+def test_unparseable_file_is_quarantined_whole_and_others_load(url, tmp_path):
+    landing = tmp_path / "landing"
+    write_master(landing)
+    write_csv(landing, "transactions", "a.csv", [tx("T1")])
+    (landing / "transactions" / "b.parquet").write_bytes(b"not parquet at all")
+    (landing / "transactions" / "c.csv").write_text("transaction_id\nT9\n")  # lacks required cols
+    result = run_ingest(url, landing)
+    assert result.success  # a warning, not a blocker
+    assert (
+        quarantine(url, "transactions") == {None: "unparseable_file"}
+        or len(query(url, "select * from raw.quarantine where reason = 'unparseable_file'")) == 2
     )
-    assert row["reference"] is None
+    msgs = query(url, "select file_name, message from raw.quarantine order by file_name")
+    assert msgs["file_name"].tolist() == ["b.parquet", "c.csv"]
+    assert "missing required column(s): occurred_at" in msgs["message"][1]
+    checks = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == "all_files_parseable"
+        and e.event_specific_data.asset_key.path[-1] == "transactions"
+    ]
+    assert checks and not checks[0].passed
+    assert "b.parquet" in checks[0].metadata["unparseable_files"].value
+    assert query(url, "select count(*) as n from raw.transactions")["n"][0] == 1
 
 
-def test_unparseable_file_fails_naming_the_file(duck_url, tmp_path):
+def test_blocking_check_stops_downstream(url, tmp_path, monkeypatch):
     landing = tmp_path / "landing"
-    write(landing, "ok.csv", HEADER + "C1,Engine,\n")
-    bad = landing / "categories" / "zz_broken.parquet"
-    bad.write_bytes(b"this is not parquet")
-    result = run_ingest(duck_url, landing)
-    assert not result.success
-    messages = " ".join(
-        e.event_specific_data.error.to_string() for e in result.all_events if e.is_step_failure
-    )
-    assert "zz_broken.parquet" in messages
-    # The good batch before it committed on its own.
-    assert list(raw_rows(duck_url)["category_id"]) == ["C1"]
+    write_master(landing)
+    write_csv(landing, "transactions", "a.csv", [tx("T1"), tx("T2", part="P404")])
 
+    @dg.asset(deps=[dg.AssetKey(["raw", "transactions"])])
+    def downstream_probe() -> None:
+        (tmp_path / "ran").touch()
 
-def test_missing_required_column_is_reported(duck_url, tmp_path):
-    landing = tmp_path / "landing"
-    write(landing, "nohead.csv", "name\nEngine\n")
-    result = run_ingest(duck_url, landing)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.is_step_failure)
-    message = failure.event_specific_data.error.to_string()
-    assert "nohead.csv" in message
-    assert "category_id" in message
-
-
-@pytest.mark.postgres
-def test_postgres_ingest_keeps_values_exactly(pg_database_url, tmp_path):
-    landing = tmp_path / "landing"
-    tricky = "DROP TABLE raw.parts; -- Ünïcødé, 'q' \\N "  # a COPY null marker inside text
-    write(landing, "a.csv", HEADER + f'"{tricky}",Name,\nC2,"multi\nline",\n')
-    assert run_ingest(pg_database_url, landing).success
-    assert run_ingest(pg_database_url, landing).success
-    rows = raw_rows(pg_database_url)
-    assert sorted(rows["category_id"]) == sorted([tricky, "C2"])
-    assert "multi\nline" in set(rows["name"])
+    result = run_ingest(url, landing, extra=[downstream_probe])
+    assert not result.success and not (tmp_path / "ran").exists()
+    monkeypatch.setenv("PARTSFLOW_MAX_QUARANTINE_SHARE", "0.6")
+    write_csv(landing, "transactions", "b.csv", [tx("T3"), tx("T4", part="P404")])
+    assert run_ingest(url, landing, extra=[downstream_probe]).success
+    assert (tmp_path / "ran").exists()

@@ -1,5 +1,7 @@
--- Purchase orders, cleaned and typed; one row per po_id: the version with the latest updated_at
--- (its current state); ties on updated_at go to the latest delivery.
+-- Purchase orders, current state: one row per po_id, the version with the latest updated_at;
+-- ties on updated_at go to the latest delivery. Raw is already validated and typed by the ingest
+-- (timestamps in UTC, status upper case) and holds one row per (po_id, updated_at) state; columns
+-- are only cast to the canonical types.
 with source as (
 
     select * from {{ source('inventory', 'purchase_orders') }}
@@ -9,22 +11,22 @@ with source as (
 versions as (
 
     select
-        {{ clean_id('po_id') }} as po_id,
-        {{ clean_id('part_id') }} as part_id,
-        {{ clean_id('location_id') }} as location_id,
-        {{ clean_id('supplier_id') }} as supplier_id,
-        {{ clean_bigint('quantity') }} as quantity,
-        {{ clean_utc_timestamp('ordered_at') }} as ordered_at,
-        {{ clean_utc_timestamp('expected_at') }} as expected_at,
-        {{ clean_utc_timestamp('received_at') }} as received_at,
-        {{ clean_upper('status') }} as status,
-        {{ clean_utc_timestamp('updated_at') }} as updated_at,
+        cast(po_id as {{ text_type() }}) as po_id,
+        cast(part_id as {{ text_type() }}) as part_id,
+        cast(location_id as {{ text_type() }}) as location_id,
+        cast(supplier_id as {{ text_type() }}) as supplier_id,
+        cast(quantity as {{ int_type() }}) as quantity,
+        cast(ordered_at as {{ timestamp_type() }}) as ordered_at,
+        cast(expected_at as {{ timestamp_type() }}) as expected_at,
+        cast(received_at as {{ timestamp_type() }}) as received_at,
+        cast(status as {{ text_type() }}) as status,
+        cast(updated_at as {{ timestamp_type() }}) as updated_at,
         cast(_batch_id as {{ text_type() }}) as _batch_id,
-        cast(_loaded_at as timestamp) as _loaded_at,
+        cast(_loaded_at as {{ timestamp_type() }}) as _loaded_at,
         row_number() over (
-            partition by {{ clean_id('po_id') }}
+            partition by po_id
             order by
-                {{ clean_utc_timestamp('updated_at') }} desc nulls last,
+                updated_at desc nulls last,
                 _loaded_at desc nulls last,
                 _batch_id desc nulls last,
                 _row_number desc nulls last

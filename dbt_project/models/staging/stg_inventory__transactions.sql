@@ -1,6 +1,7 @@
--- Inventory ledger, cleaned and typed; the FIRST delivery of each transaction_id is kept
--- (a later delivery of the same id is a duplicate or a conflict, never a correction).
--- occurred_at is converted to UTC when it carries an offset, else taken as UTC.
+-- Inventory ledger: one row per transaction_id. Raw is already validated and typed by the ingest
+-- (occurred_at in UTC, type upper case) and holds one row per transaction_id; the FIRST delivery
+-- rule is kept as a safeguard (a later delivery of the same id is a duplicate or a conflict, never
+-- a correction). Columns are only cast to the canonical types.
 with source as (
 
     select * from {{ source('inventory', 'transactions') }}
@@ -10,19 +11,19 @@ with source as (
 deliveries as (
 
     select
-        {{ clean_id('transaction_id') }} as transaction_id,
-        {{ clean_utc_timestamp('occurred_at') }} as occurred_at,
-        {{ clean_upper('type') }} as type,
-        {{ clean_id('part_id') }} as part_id,
-        {{ clean_id('location_id') }} as location_id,
-        {{ clean_bigint('quantity') }} as quantity,
-        {{ clean_money('unit_cost') }} as unit_cost,
-        {{ clean_text('reference') }} as reference,
-        {{ clean_id('user_id') }} as user_id,
+        cast(transaction_id as {{ text_type() }}) as transaction_id,
+        cast(occurred_at as {{ timestamp_type() }}) as occurred_at,
+        cast(type as {{ text_type() }}) as type,
+        cast(part_id as {{ text_type() }}) as part_id,
+        cast(location_id as {{ text_type() }}) as location_id,
+        cast(quantity as {{ int_type() }}) as quantity,
+        cast(unit_cost as {{ money_type() }}) as unit_cost,
+        cast(reference as {{ text_type() }}) as reference,
+        cast(user_id as {{ text_type() }}) as user_id,
         cast(_batch_id as {{ text_type() }}) as _batch_id,
-        cast(_loaded_at as timestamp) as _loaded_at,
+        cast(_loaded_at as {{ timestamp_type() }}) as _loaded_at,
         row_number() over (
-            partition by {{ clean_id('transaction_id') }}
+            partition by transaction_id
             order by _loaded_at asc nulls last, _batch_id asc nulls last, _row_number asc nulls last
         ) as _delivery_rank
     from source

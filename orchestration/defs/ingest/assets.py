@@ -1,47 +1,54 @@
-"""Ingest assets: new landing files of each entity into the raw layer, each batch once."""
-
-from datetime import UTC, datetime
-from pathlib import Path
+"""Ingest assets: new landing files (and ERP changes) of each entity into the validated raw."""
 
 import dagster as dg
 
+from orchestration import env
 from orchestration.contract import CONTRACT
-from orchestration.defs.ingest.files import LandingFileError, file_hash, landing_files, read_batch
-from orchestration.defs.ingest.raw_tables import (
-    BATCHES_TABLE,
-    RAW_SCHEMA,
-    ensure_raw_tables,
-    loaded_hashes,
-)
+from orchestration.defs.ingest.batches import ingest_file
+from orchestration.defs.ingest.files import file_hash, landing_files
+from orchestration.defs.ingest.loader import BatchResult
+from orchestration.defs.ingest.raw_tables import RAW_SCHEMA, ensure_raw_tables, known_hashes
+from orchestration.defs.ingest.rules import RULES
 from orchestration.resources import LandingZoneResource, WarehouseResource
-from orchestration.warehouse import Connection, qualified
+from orchestration.warehouse import Connection
 
 OWNER = "team:data-engineering"
+QUARANTINE_CHECK = "quarantine_share_within_limit"
+PARSEABLE_CHECK = "all_files_parseable"
+SUITE_CHECK = "great_expectations_suite"
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+def upstream_entities(entity: str) -> list[str]:
+    """Entities whose rows this one references, so they load first."""
+    return sorted({r.entity for r in RULES[entity].references} - {entity})
 
 
-def load_batch(conn: Connection, entity: str, path: Path, digest: str) -> int:
-    """Load one file in one transaction: its rows and its batch record commit together."""
-    df = read_batch(path, entity)
-    started = _utcnow()
-    batch_id = f"{entity}-{digest[:16]}"
-    df["_batch_id"] = batch_id
-    df["_file_name"] = path.name
-    df["_file_hash"] = digest
-    df["_row_number"] = range(1, len(df) + 1)
-    df["_loaded_at"] = started
-    with conn.transaction():
-        loaded = conn.append_df(RAW_SCHEMA, entity, df)
-        conn.execute(
-            f"insert into {qualified(RAW_SCHEMA, BATCHES_TABLE)} (batch_id, entity, file_name, "
-            "file_hash, rows_read, rows_loaded, started_at, finished_at, status) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (batch_id, entity, path.name, digest, len(df), loaded, started, _utcnow(), "loaded"),
+def _summary(results: list[BatchResult]) -> dict[str, int]:
+    keys = ("rows_read", "rows_loaded", "rows_duplicate", "rows_quarantined")
+    return {k: sum(getattr(r, k) for r in results) for k in keys}
+
+
+def _suite_check(conn: Connection, entity: str, results: list[BatchResult]) -> dg.AssetCheckResult:
+    from orchestration.quality import validate_frame
+
+    batch_ids = [r.batch_id for r in results if r.rows_loaded]
+    if batch_ids:
+        marks = ", ".join("?" for _ in batch_ids)
+        frame = conn.query_df(
+            f"select * from {RAW_SCHEMA}.{entity} where _batch_id in ({marks})", batch_ids
         )
-    return loaded
+    else:
+        frame = conn.query_df(f"select * from {RAW_SCHEMA}.{entity} where false")
+    suite = validate_frame(entity, frame)
+    return dg.AssetCheckResult(
+        check_name=SUITE_CHECK,
+        passed=suite.success,
+        metadata={
+            "rows_validated": suite.rows,
+            "expectations": suite.evaluated,
+            "failed": "; ".join(suite.failed) or "none",
+        },
+    )
 
 
 def ingest_entity(
@@ -51,48 +58,81 @@ def ingest_entity(
     entity: str,
 ) -> dg.MaterializeResult:
     files = landing_files(landing.entity_dir(entity))
-    new_batches = rows = 0
+    results: list[BatchResult] = []
     with warehouse.connect() as conn:
-        ensure_raw_tables(conn, entity)
-        seen = loaded_hashes(conn, entity)
+        ensure_raw_tables(conn)
+        known = known_hashes(conn, entity)
         for i, path in enumerate(files, start=1):
             digest = file_hash(path)
-            if digest in seen:
+            if digest in known:
                 continue
-            try:
-                loaded = load_batch(conn, entity, path, digest)
-            except LandingFileError as exc:
-                raise dg.Failure(
-                    description=str(exc),
-                    metadata={
-                        "file": dg.MetadataValue.path(str(path)),
-                        "batches_loaded": new_batches,
-                    },
-                ) from exc
-            seen.add(digest)
-            new_batches += 1
-            rows += loaded
-            context.log.info(f"[{i}/{len(files)}] {entity}: loaded {loaded} rows from {path.name}")
-        total = conn.fetchall(f"select count(*) from {qualified(RAW_SCHEMA, entity)}")[0][0]
-    context.log.info(f"{entity}: {new_batches} new batch(es), {len(files) - new_batches} known")
+            result = ingest_file(conn, entity, path, digest)
+            if result is None:
+                continue
+            known.add(digest)
+            results.append(result)
+            context.log.info(
+                f"[{i}/{len(files)}] {entity} {path.name}: read {result.rows_read}, loaded "
+                f"{result.rows_loaded}, duplicates {result.rows_duplicate}, quarantined "
+                f"{result.rows_quarantined}" + (f" ({result.message})" if result.message else "")
+            )
+        suite = _suite_check(conn, entity, results)
+    totals = _summary(results)
+    share = totals["rows_quarantined"] / totals["rows_read"] if totals["rows_read"] else 0.0
+    limit = env.max_quarantine_share()
+    unparseable = [r.file_name for r in results if r.status == "unparseable"]
     return dg.MaterializeResult(
         metadata={
             "files_seen": len(files),
-            "new_batches": new_batches,
-            "rows_loaded": rows,
-            "raw_rows_total": int(total),
-            "landing_dir": dg.MetadataValue.path(str(landing.entity_dir(entity))),
-        }
+            "new_batches": len(results),
+            **totals,
+            "quarantine_share": share,
+            "unparseable_files": ", ".join(unparseable) or "none",
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=QUARANTINE_CHECK,
+                passed=share <= limit,
+                metadata={"quarantine_share": share, "limit": limit, **totals},
+                description=f"{share:.2%} of the rows read this run were quarantined "
+                f"(limit {limit:.2%})",
+            ),
+            dg.AssetCheckResult(
+                check_name=PARSEABLE_CHECK,
+                passed=not unparseable,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={"unparseable_files": ", ".join(unparseable) or "none"},
+                description="Unparseable: " + ", ".join(unparseable) if unparseable else None,
+            ),
+            suite,
+        ],
     )
 
 
 def _ingest_asset(entity: str) -> dg.AssetsDefinition:
+    key = dg.AssetKey([RAW_SCHEMA, entity])
+
     @dg.asset(
-        key=dg.AssetKey([RAW_SCHEMA, entity]),
+        key=key,
+        deps=[dg.AssetKey([RAW_SCHEMA, e]) for e in upstream_entities(entity)],
         group_name="ingest",
         owners=[OWNER],
         kinds={"python"},
-        description=f"New {entity} landing files loaded into raw.{entity}, each batch once.",
+        description=f"New {entity} batches validated into raw.{entity}, each exactly once.",
+        check_specs=[
+            dg.AssetCheckSpec(
+                QUARANTINE_CHECK,
+                asset=key,
+                blocking=True,
+                description="Blocks downstream assets when too many rows are quarantined.",
+            ),
+            dg.AssetCheckSpec(
+                PARSEABLE_CHECK, asset=key, description="Warns naming files that cannot be read."
+            ),
+            dg.AssetCheckSpec(
+                SUITE_CHECK, asset=key, description="Great Expectations suite on the rows loaded."
+            ),
+        ],
     )
     def _asset(
         context: dg.AssetExecutionContext,

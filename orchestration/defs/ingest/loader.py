@@ -1,0 +1,218 @@
+"""One batch, one transaction: validate, quarantine, drop duplicates, append the clean rows.
+
+For every batch: rows_read = rows_loaded + rows_duplicate + rows_quarantined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from orchestration.contract import CONTRACT
+from orchestration.defs.ingest.raw_tables import BATCHES, QUARANTINE, SQL_TYPES, raw_table
+from orchestration.defs.ingest.rules import RULES
+from orchestration.defs.ingest.validate import checked_sql
+from orchestration.warehouse import Connection, quote_ident
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    batch_id: str
+    entity: str
+    file_name: str
+    status: str  # loaded | unparseable
+    rows_read: int
+    rows_loaded: int
+    rows_duplicate: int
+    rows_quarantined: int
+    message: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _same(a: str, b: str, cols: list[str]) -> str:
+    return " and ".join(
+        f"{a}.{quote_ident(c)} is not distinct from {b}.{quote_ident(c)}" for c in cols
+    )
+
+
+def _on_key(a: str, b: str, key: tuple[str, ...]) -> str:
+    return " and ".join(f"{a}.{quote_ident(k)} = {b}.{quote_ident(k)}" for k in key)
+
+
+def _mark_category_cycles(conn: Connection) -> None:
+    """A category that reaches itself by following parents (stored ones and this batch's)."""
+    raw = raw_table("categories")
+    conn.execute(
+        f"""update _pf_checked set _reason = 'category_cycle',
+  _message = 'category_id "' || category_id || '" is its own ancestor'
+where _reason is null and category_id in (
+  with recursive edges as (
+    select category_id, parent_category_id from _pf_checked where _reason is null
+    union all
+    select r.category_id, r.parent_category_id from {raw} r
+    where not exists (select 1 from _pf_checked c where c.category_id = r.category_id)
+  ),
+  walk (start_id, node, depth) as (
+    select category_id, parent_category_id, 1 from edges where parent_category_id is not null
+    union all
+    select w.start_id, e.parent_category_id, w.depth + 1 from walk w
+    join edges e on e.category_id = w.node
+    where w.node <> w.start_id and e.parent_category_id is not null and w.depth < 1000
+  )
+  select start_id from walk where node = start_id)"""
+    )
+
+
+def _classify(conn: Connection, entity: str) -> None:
+    """_pf_valid (typed as stored) and _pf_outcome: loaded, duplicate or conflict per valid row."""
+    rules = RULES[entity]
+    cols = [c.name for c in CONTRACT[entity]]
+    stored = ", ".join(
+        f"cast({quote_ident(c.name)} as {SQL_TYPES[c.type]}) as {quote_ident(c.name)}"
+        for c in CONTRACT[entity]
+    )
+    keys = ", ".join(quote_ident(k) for k in rules.key)
+    conn.execute("drop table if exists _pf_valid")
+    conn.execute(
+        f"create temp table _pf_valid as select _row_number, _raw_json, {stored}, "
+        f"row_number() over (partition by {keys} order by _row_number) as _rank "
+        "from _pf_checked where _reason is null"
+    )
+    raw = raw_table(entity)
+    col_list = ", ".join(quote_ident(c) for c in cols)
+    # Only stored rows whose key occurs in this batch matter.
+    in_batch = f"select {col_list}, _loaded_at, _batch_id, _row_number from {raw} s where exists "
+    in_batch += f"(select 1 from _pf_valid k where {_on_key('k', 's', rules.key)})"
+    if rules.versioned:
+        order = "_loaded_at desc, _batch_id desc, _row_number desc"
+        stored_rows = (
+            f"select * from (select x.*, row_number() over (partition by {keys} order by {order}) "
+            f"as _n from ({in_batch}) x) y where _n = 1"
+        )
+        previous_in_batch = "p._rank = v._rank - 1"
+        outcome = (
+            f"case when v._rank > 1 then case when {_same('v', 'p', cols)} then 'duplicate' "
+            f"else 'loaded' end when r._n is not null and {_same('v', 'r', cols)} "
+            "then 'duplicate' else 'loaded' end"
+        )
+    else:
+        stored_rows = f"select x.*, 1 as _n from ({in_batch}) x"
+        previous_in_batch = "p._rank = 1"
+        outcome = (
+            f"case when v._rank > 1 then case when {_same('v', 'p', cols)} then 'duplicate' "
+            f"else 'conflict' end when r._n is null then 'loaded' "
+            f"when {_same('v', 'r', cols)} then 'duplicate' else 'conflict' end"
+        )
+    conn.execute("drop table if exists _pf_outcome")
+    conn.execute(
+        f"create temp table _pf_outcome as select v._row_number, {outcome} as _outcome "
+        f"from _pf_valid v left join _pf_valid p on {_on_key('p', 'v', rules.key)} "
+        f"and {previous_in_batch} left join ({stored_rows}) r on {_on_key('r', 'v', rules.key)}"
+    )
+
+
+def _count(conn: Connection, sql: str) -> int:
+    return int(conn.fetchall(sql)[0][0])
+
+
+def load_staged_batch(
+    conn: Connection,
+    entity: str,
+    *,
+    batch_id: str,
+    file_name: str,
+    file_hash: str,
+    source: str,
+    started: datetime,
+    requarantine: bool = True,
+) -> BatchResult:
+    """Validate `_pf_batch` and write its outcome; the caller holds the transaction.
+
+    `requarantine=False` (reprocessing) leaves rows that still fail where they already are.
+    """
+    conn.execute("drop table if exists _pf_checked")
+    conn.execute(checked_sql(entity))
+    if entity == "categories":
+        _mark_category_cycles(conn)
+    _classify(conn, entity)
+    now = utcnow()
+    key_text = " || ', ' || ".join(f"cast(v.{quote_ident(k)} as text)" for k in RULES[entity].key)
+    lineage = (batch_id, entity, file_name)
+    where_rejected = "where _reason is not null" if requarantine else "where false"
+    conn.execute(
+        f"insert into {QUARANTINE} (batch_id, entity, file_name, row_number, raw_row, reason, "
+        "message, quarantined_at) select ?, ?, ?, _row_number, _raw_json, _reason, _message, ? "
+        f"from _pf_checked {where_rejected}",
+        (*lineage, now),
+    )
+    conn.execute(
+        f"insert into {QUARANTINE} (batch_id, entity, file_name, row_number, raw_row, reason, "
+        "message, quarantined_at) select ?, ?, ?, v._row_number, v._raw_json, "
+        f"'conflicting_duplicate', ? || {key_text} || ' was delivered before with other content', "
+        "? "
+        "from _pf_valid v join _pf_outcome o on o._row_number = v._row_number "
+        f"where o._outcome = 'conflict' and {'true' if requarantine else 'false'}",
+        (*lineage, f"{', '.join(RULES[entity].key)} ", now),
+    )
+    cols = ", ".join(quote_ident(c.name) for c in CONTRACT[entity])
+    v_cols = ", ".join(f"v.{quote_ident(c.name)}" for c in CONTRACT[entity])
+    conn.execute(
+        f"insert into {raw_table(entity)} ({cols}, _batch_id, _file_name, _file_hash, "
+        f"_row_number, _loaded_at) select {v_cols}, ?, ?, ?, v._row_number, ? from _pf_valid v "
+        "join _pf_outcome o on o._row_number = v._row_number where o._outcome = 'loaded'",
+        (batch_id, file_name, file_hash, started),
+    )
+    read = _count(conn, "select count(*) from _pf_batch")
+    loaded = _count(conn, "select count(*) from _pf_outcome where _outcome = 'loaded'")
+    duplicate = _count(conn, "select count(*) from _pf_outcome where _outcome = 'duplicate'")
+    quarantined = read - loaded - duplicate
+    result = BatchResult(
+        batch_id, entity, file_name, "loaded", read, loaded, duplicate, quarantined
+    )
+    record_batch(conn, result, source, file_hash, started)
+    return result
+
+
+def record_batch(
+    conn: Connection, result: BatchResult, source: str, file_hash: str, started: datetime
+) -> None:
+    conn.execute(
+        f"insert into {BATCHES} (batch_id, entity, source, file_name, file_hash, rows_read, "
+        "rows_loaded, rows_duplicate, rows_quarantined, started_at, finished_at, status) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            result.batch_id,
+            result.entity,
+            source,
+            result.file_name,
+            file_hash,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_duplicate,
+            result.rows_quarantined,
+            started,
+            utcnow(),
+            result.status,
+        ),
+    )
+
+
+def record_unparseable(
+    conn: Connection, entity: str, batch_id: str, file_name: str, file_hash: str, message: str
+) -> BatchResult:
+    """A file that cannot be read is one quarantine row; its hash is kept so it is not retried."""
+    now = utcnow()
+    result = BatchResult(batch_id, entity, file_name, "unparseable", 0, 0, 0, 0, message)
+    conn.execute(
+        f"insert into {QUARANTINE} (batch_id, entity, file_name, row_number, raw_row, reason, "
+        "message, quarantined_at) values (?, ?, ?, null, null, 'unparseable_file', ?, ?)",
+        (batch_id, entity, file_name, message, now),
+    )
+    record_batch(conn, result, "files", file_hash, now)
+    return result

@@ -1,0 +1,172 @@
+"""Bulk-landing one batch into the temp table `_pf_batch`, whatever its source.
+
+Every source ends up as `_pf_file(c0..cN text, _row_number)` with the file's own columns in file
+order, then `_pf_batch` maps them to contract columns by (case-insensitive) header name. Header
+names come from data, so they only ever travel as bound parameters, never as SQL identifiers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from psycopg import sql as pgsql
+
+from orchestration.contract import column_names, required_columns
+from orchestration.warehouse import Connection, quote_ident
+
+PARQUET_BATCH_ROWS = 250_000
+
+
+class UnparseableFile(ValueError):
+    """The batch cannot be read at all; the message says why (the caller names the file)."""
+
+
+def _positional(n: int) -> list[str]:
+    return [f"c{i}" for i in range(n)]
+
+
+def csv_header(path: Path) -> list[str]:
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        try:
+            row = next(csv.reader(fh))
+        except StopIteration:
+            raise UnparseableFile("the file is empty (no header row)") from None
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise UnparseableFile(f"the header cannot be read: {exc}") from exc
+    return [h.strip().lower() for h in row]
+
+
+def _create_file_table(conn: Connection, n: int) -> None:
+    conn.execute("drop table if exists _pf_file")
+    cols = ", ".join(f"{c} text" for c in _positional(n))
+    if conn.is_duckdb:
+        conn.execute(f"create temp table _pf_file ({cols}, _row_number bigint)")
+    else:
+        conn.execute(f"create temp table _pf_file ({cols}, _row_number bigserial)")
+
+
+def _stage_csv(conn: Connection, path: Path, n: int) -> None:
+    names = _positional(n)
+    if conn.is_duckdb:
+        conn.execute("drop table if exists _pf_file")
+        columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in names) + "}"
+        select = ", ".join(names)
+        conn.execute(
+            f"create temp table _pf_file as select {select}, "
+            "row_number() over () as _row_number from read_csv(?, header = false, skip = 1, "
+            f"auto_detect = false, columns = {columns}, delim = ',', quote = '\"', "
+            "escape = '\"', strict_mode = true, parallel = false)",
+            (str(path),),
+        )
+        return
+    _create_file_table(conn, n)
+    copy = pgsql.SQL("copy _pf_file ({}) from stdin with (format csv, header true)").format(
+        pgsql.SQL(", ").join(pgsql.Identifier(c) for c in names)
+    )
+    with conn.raw.cursor().copy(copy) as cp, path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            cp.write(chunk)
+
+
+def _as_text(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Native Arrow values as the text a CSV would carry (timestamps in UTC, naive)."""
+    if pa.types.is_timestamp(arr.type):
+        arr = pc.cast(arr, pa.timestamp("us"))  # tz-aware -> the UTC wall time
+    return pc.cast(arr, pa.string())
+
+
+def append_text_table(conn: Connection, table: pa.Table, first_row: int) -> None:
+    """Append a table of text columns c0..cN to _pf_file, numbering rows from first_row."""
+    numbers = pa.array(range(first_row, first_row + table.num_rows), pa.int64())
+    if conn.is_duckdb:
+        data = table.append_column("_row_number", numbers)
+        conn.raw.register("_pf_arrow", data)
+        try:
+            conn.execute("insert into _pf_file select * from _pf_arrow")
+        finally:
+            conn.raw.unregister("_pf_arrow")
+        return
+    buf = io.BytesIO()
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    # "all_valid" quotes every value and leaves NULL unquoted, which COPY reads back as NULL.
+    pacsv.write_csv(table.append_column("_row_number", numbers), buf, options)
+    names = [*table.column_names, "_row_number"]
+    copy = pgsql.SQL("copy _pf_file ({}) from stdin with (format csv)").format(
+        pgsql.SQL(", ").join(pgsql.Identifier(c) for c in names)
+    )
+    with conn.raw.cursor().copy(copy) as cp:
+        cp.write(buf.getvalue())
+
+
+def stage_text_batches(conn: Connection, n: int, batches: Iterable[pa.Table]) -> None:
+    """Land text tables (columns already c0..cN) into _pf_file in order."""
+    _create_file_table(conn, n)
+    row = 1
+    for table in batches:
+        append_text_table(conn, table, row)
+        row += table.num_rows
+
+
+def _parquet_batches(path: Path, n: int) -> Iterable[pa.Table]:
+    names = _positional(n)
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_BATCH_ROWS):
+        yield pa.table([_as_text(col) for col in batch.columns], names=names)
+
+
+def parquet_header(path: Path) -> list[str]:
+    try:
+        return [n.strip().lower() for n in pq.read_schema(path).names]
+    except Exception as exc:  # noqa: BLE001 - any reader failure means the same to us
+        raise UnparseableFile(f"not a readable Parquet file: {exc}") from exc
+
+
+def map_columns(conn: Connection, entity: str, header: list[str]) -> None:
+    """_pf_batch: contract columns picked from _pf_file by header name, plus the raw row JSON."""
+    picks = []
+    for col in column_names(entity):
+        src = f"c{header.index(col)}" if col in header else "cast(null as text)"
+        picks.append(f"{src} as {quote_ident(col)}")
+    pairs = ", ".join(f"cast(? as text), c{i}" for i in range(len(header)))
+    json = f"json_object({pairs})" if conn.is_duckdb else f"json_build_object({pairs})"
+    conn.execute("drop table if exists _pf_batch")
+    conn.execute(
+        f"create temp table _pf_batch as select _row_number, cast({json} as text) as _raw_json, "
+        f"{', '.join(picks)} from _pf_file",
+        header,
+    )
+
+
+def check_header(entity: str, header: list[str]) -> None:
+    missing = [c for c in required_columns(entity) if c not in header]
+    if missing:
+        raise UnparseableFile(f"missing required column(s): {', '.join(missing)}")
+    if len(set(header)) != len(header):
+        raise UnparseableFile("the header repeats a column name")
+
+
+def stage_file(conn: Connection, entity: str, path: Path) -> int:
+    """Land a CSV or Parquet file as _pf_batch; returns rows read. Raises UnparseableFile."""
+    if path.suffix.lower() == ".csv":
+        header = csv_header(path)
+        loader = lambda: _stage_csv(conn, path, len(header))  # noqa: E731
+    else:
+        header = parquet_header(path)
+        loader = lambda: stage_text_batches(  # noqa: E731
+            conn, len(header), _parquet_batches(path, len(header))
+        )
+    check_header(entity, header)
+    try:
+        loader()
+    except UnparseableFile:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a reader error is a property of the file
+        raise UnparseableFile(str(exc).strip().splitlines()[0]) from exc
+    map_columns(conn, entity, header)
+    return int(conn.fetchall("select count(*) from _pf_batch")[0][0])

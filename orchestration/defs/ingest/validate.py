@@ -1,0 +1,161 @@
+"""Set-based validation: SQL generated from the contract and the rules, run inside the warehouse.
+
+Input is the temp table `_pf_batch` (`_row_number`, `_raw_json` and one text column per contract
+column). Output is `_pf_checked`: typed columns, the text as delivered (`_txt_<col>`), and
+`_reason`/`_message` for rows breaking a rule. Casts are gated by regular expressions so that no
+value can make a statement fail: a bad value becomes a quarantined row, never an error.
+"""
+
+from __future__ import annotations
+
+from orchestration.contract import CONTRACT, Column
+from orchestration.defs.ingest.raw_tables import raw_table
+from orchestration.defs.ingest.rules import RULES
+from orchestration.warehouse import quote_ident
+
+INT_RE = r"^[+-]?[0-9]{1,18}(\.0+)?$"
+DEC_RE = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,2})?$"
+DATE_RE = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+TIME_RE = r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?)?"
+OFFSET_RE = r"( ?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?))"
+TS_RE = DATE_RE + TIME_RE + OFFSET_RE + "?$"
+MAX_DECIMAL = 1e14  # numeric(18,4) holds 14 integer digits
+MAX_ID_LENGTH = 64
+
+
+def _lit(text: str) -> str:
+    """A SQL string literal of our own constant text (never of data)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _clean(col: str) -> str:
+    return f"nullif(trim({quote_ident(col)}), '')"
+
+
+def _day_ok(text: str) -> str:
+    # Day of month within the month's length, so that e.g. 2024-02-30 is a bad value, not an error.
+    year, month = f"cast(substr({text}, 1, 4) as int)", f"cast(substr({text}, 6, 2) as int)"
+    last = (
+        f"extract(day from make_date({year}, {month}, 1) + interval '1 month' - interval '1 day')"
+    )
+    return f"cast(substr({text}, 9, 2) as int) <= {last}"
+
+
+def typed_expr(column: Column, enums: dict[str, tuple[str, ...]]) -> str:
+    t = _clean(column.name)
+    if column.type == "int":
+        return f"case when {t} ~ {_lit(INT_RE)} then cast(split_part({t}, '.', 1) as bigint) end"
+    if column.type == "decimal":
+        return f"case when {t} ~ {_lit(DEC_RE)} then cast({t} as double precision) end"
+    if column.type == "date":
+        return (
+            f"case when {t} ~ {_lit(DATE_RE + '$')} then "
+            f"case when {_day_ok(t)} then cast({t} as date) end end"
+        )
+    if column.type == "timestamp":
+        to_utc = f"cast(cast({t} as timestamp with time zone) at time zone 'UTC' as timestamp)"
+        return (
+            f"case when {t} ~ {_lit(TS_RE)} then case when {_day_ok(t)} then "
+            f"case when {t} ~ {_lit(OFFSET_RE + '$')} then {to_utc} "
+            f"else cast({t} as timestamp) end "
+            "end end"
+        )
+    if column.name in enums:
+        # Enums are matched case-insensitively and stored as the contract spells them.
+        upper = all(v.isupper() for v in enums[column.name])
+        return f"{'upper' if upper else 'lower'}({t})"
+    # Text and ids stay exactly as delivered (ids may contain spaces); only '' means NULL.
+    return f"nullif({quote_ident(column.name)}, '')"
+
+
+def _txt(col: str) -> str:
+    return quote_ident(f"_txt_{col}")
+
+
+def _value_message(col: str, before: str, after: str) -> str:
+    """Message SQL quoting the delivered value: <before>"<value>"<after>."""
+    return f"{_lit(before + chr(34))} || {_txt(col)} || {_lit(chr(34) + after)}"
+
+
+def _checks(entity: str) -> list[tuple[str, str, str]]:
+    """(condition, reason, message SQL) in the order rows are judged."""
+    rules = RULES[entity]
+    cols = CONTRACT[entity]
+    out: list[tuple[str, str, str]] = []
+    for c in cols:
+        if c.required:
+            out.append(
+                (f"{_txt(c.name)} is null", "missing_required", _lit(f"{c.name} is required"))
+            )
+    for c in cols:
+        if c.type != "text":
+            q = quote_ident(c.name)
+            msg = _value_message(c.name, f"{c.name} ", f" is not a valid {c.type}")
+            out.append((f"{_txt(c.name)} is not null and {q} is null", "bad_type", msg))
+    for col, allowed in rules.enums.items():
+        q = quote_ident(col)
+        values = ", ".join(_lit(v) for v in allowed)
+        msg = _value_message(col, f"{col} ", " is not one of " + ", ".join(allowed))
+        out.append((f"{q} is not null and {q} not in ({values})", "unknown_enum", msg))
+    for col in rules.ids:
+        q = quote_ident(col)
+        out.append(
+            (f"length({q}) > {MAX_ID_LENGTH}", "out_of_range", _lit(f"{col} is longer than 64"))
+        )
+    for c in cols:
+        q = quote_ident(c.name)
+        if c.type == "decimal":
+            out.append(
+                (f"abs({q}) >= {MAX_DECIMAL}", "out_of_range", _lit(f"{c.name} is too large"))
+            )
+        if c.type in ("date", "timestamp"):
+            out.append(
+                (
+                    f"{q} < date '2000-01-01'",
+                    "out_of_range",
+                    _value_message(c.name, f"{c.name} ", " is before 2000-01-01"),
+                )
+            )
+    for r in rules.ranges:
+        out.append((f"({r.violated})", "out_of_range", _lit(r.message)))
+    for col in rules.not_future:
+        q = quote_ident(col)
+        out.append(
+            (
+                f"{q} > current_timestamp + interval '1 day'",
+                "future_timestamp",
+                _value_message(col, f"{col} ", " is more than 1 day in the future"),
+            )
+        )
+    for ref in rules.references:
+        q = quote_ident(ref.column)
+        target = quote_ident(ref.target)
+        cond = f"b.{q} is not null and not exists (select 1 from {raw_table(ref.entity)} r "
+        cond += f"where r.{target} = b.{q})"
+        if ref.in_batch:
+            cond += f" and not exists (select 1 from _pf_batch x where x.{target} = b.{q})"
+        msg = _value_message(ref.column, f"unknown {ref.column} ", "")
+        out.append((cond, "unknown_reference", msg))
+    return out
+
+
+def checked_sql(entity: str) -> str:
+    """CREATE TEMP TABLE _pf_checked from _pf_batch, for one entity."""
+    cols = CONTRACT[entity]
+    enums = RULES[entity].enums
+    typed = ",\n    ".join(
+        f"{typed_expr(c, enums)} as {quote_ident(c.name)}, "
+        f"nullif({quote_ident(c.name)}, '') as {_txt(c.name)}"
+        for c in cols
+    )
+    checks = _checks(entity)
+    reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in checks)
+    message = " ".join(f"when {cond} then {msg}" for cond, _, msg in checks)
+    return f"""create temp table _pf_checked as
+with typed as (
+  select _row_number, _raw_json,
+    {typed}
+  from _pf_batch
+)
+select b.*, case {reason} end as _reason, case {message} end as _message
+from typed b"""

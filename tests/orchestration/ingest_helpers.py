@@ -1,0 +1,73 @@
+"""Small landing zones written by hand, and running the ingest assets on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pandas as pd
+
+from orchestration import env
+from orchestration.contract import column_names
+from orchestration.defs.ingest.assets import ingest_assets
+from orchestration.resources import LandingZoneResource, WarehouseResource
+from orchestration.warehouse import connect
+
+MASTER = {
+    "categories": [["C1", "Engine", ""], ["C2", "Filters", "C1"]],
+    "suppliers": [["S1", "Acme", "7", "0.9"]],
+    "locations": [["L1", "Main depot", "EMEA", "DE", "warehouse", "temperate"]],
+    "parts": [["P1", "PN-1", "Oil filter", "C2", "S1", "12.5", "20", "", ""]],
+}
+
+
+def write_csv(landing: Path, entity: str, name: str, rows: list[list[str]], header=None) -> Path:
+    path = landing / entity / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame(rows, columns=header or column_names(entity))
+    frame.to_csv(path, index=False)
+    return path
+
+
+def write_master(landing: Path) -> None:
+    for entity, rows in MASTER.items():
+        write_csv(landing, entity, f"{entity}.csv", rows)
+
+
+def run_ingest(url: str, landing: Path, entities: list[str] | None = None, extra=()):
+    chosen = [a for a in ingest_assets if entities is None or a.key.path[-1] in entities]
+    return dg.materialize(
+        [*chosen, *extra],
+        resources={
+            "warehouse": WarehouseResource(url=url),
+            "landing": LandingZoneResource(path=str(landing)),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def query(url: str, sql: str, params=()) -> pd.DataFrame:
+    with connect(env.Warehouse(url)) as conn:
+        return conn.query_df(sql, params)
+
+
+def quarantine(url: str, entity: str) -> dict[int | None, str]:
+    df = query(url, "select row_number, reason from raw.quarantine where entity = ?", (entity,))
+    return {(None if pd.isna(r) else int(r)): reason for r, reason in df.itertuples(index=False)}
+
+
+def batches(url: str, entity: str) -> pd.DataFrame:
+    return query(
+        url, "select * from raw.ingest_batches where entity = ? order by file_name", (entity,)
+    )
+
+
+def snapshot(url: str) -> dict[str, pd.DataFrame]:
+    out = {}
+    for table in [*MASTER, "stock_levels", "transactions", "purchase_orders", "quarantine"]:
+        df = query(url, f"select * from raw.{table}")
+        drop = [c for c in ("quarantined_at",) if c in df.columns]
+        df = df.drop(columns=drop)
+        out[table] = df.sort_values(list(df.columns)).reset_index(drop=True)
+    return out
