@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from orchestration import env
+from orchestration.warehouse import connect
 
 app = typer.Typer(help="PartsFlow: spare-parts inventory analytics.", no_args_is_help=True)
 
@@ -73,6 +74,87 @@ def materialize(
     if not result.success:
         raise typer.Exit(code=1)
     typer.echo(f"Materialized {len(result.get_asset_materialization_events())} assets.")
+
+
+quarantine_app = typer.Typer(help="Rows that broke the data contract.", no_args_is_help=True)
+erp_app = typer.Typer(help="The operational ERP database source.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print numbers and ratios.", no_args_is_help=True)
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(erp_app, name="erp")
+app.add_typer(bench_app, name="bench")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    reason: Annotated[str | None, typer.Option(help="Only this reason code.")] = None,
+    entity: Annotated[str | None, typer.Option(help="Only this entity.")] = None,
+    include_resolved: Annotated[bool, typer.Option(help="Also rows loaded since.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+) -> None:
+    """Show quarantined rows: batch, file, row, reason and message."""
+    from orchestration.defs.ingest.quarantine import list_quarantine
+
+    with connect(env.warehouse()) as conn:
+        frame, total = list_quarantine(conn, reason, entity, include_resolved, limit)
+    if frame.empty:
+        typer.echo("No quarantined rows match.")
+        return
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", 80, "display.width", 200):
+        typer.echo(frame.to_string(index=False))
+    typer.echo(f"{len(frame)} of {total} rows shown.")
+
+
+@quarantine_app.command("reprocess")
+def quarantine_reprocess(
+    entity: Annotated[str | None, typer.Option(help="Only this entity.")] = None,
+) -> None:
+    """Re-validate open quarantined rows (e.g. after late master data); load those that pass."""
+    from orchestration.defs.ingest.quarantine import reprocess_all
+
+    with connect(env.warehouse()) as conn:
+        for result in reprocess_all(conn, entity):
+            typer.echo(
+                f"{result.entity}: {result.rows_read} re-validated, {result.rows_loaded} loaded, "
+                f"{result.rows_duplicate} already present, {result.rows_quarantined} still failing"
+            )
+
+
+@erp_app.command("load")
+def erp_load(
+    from_dir: Annotated[Path, typer.Option("--from", help="Generator output to load.")],
+    url: Annotated[str, typer.Option(help="postgresql:// URL of the ERP database.")],
+) -> None:
+    """Load a landing folder into the ERP schema (one table per entity), as an ERP holds it."""
+    from orchestration import erp
+
+    typer.echo(json.dumps(erp.load_from_landing(url, from_dir, progress=True), indent=2))
+
+
+@erp_app.command("append")
+def erp_append(
+    from_dir: Annotated[Path, typer.Option("--from", help="Later generator output.")],
+    url: Annotated[str, typer.Option(help="postgresql:// URL of the ERP database.")],
+    since: Annotated[str | None, typer.Option(help="Only monthly files from YYYY-MM-DD.")] = None,
+) -> None:
+    """Add new and changed rows to the ERP over time (upserts; unchanged rows stay untouched)."""
+    from orchestration import erp
+
+    day = date.fromisoformat(since) if since else None
+    typer.echo(json.dumps(erp.append(url, from_dir, since=day, progress=True), indent=2))
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    scale: Annotated[Scale, typer.Option(help="Generator preset to ingest.")] = Scale.m,
+    data_dir: Annotated[Path | None, typer.Option(help="Reuse or write the data here.")] = None,
+) -> None:
+    """Ingest a generated data set into fresh DuckDB and PostgreSQL warehouses; print rows/s."""
+    from orchestration.bench import bench_ingest as run
+    from orchestration.bench import format_report
+
+    typer.echo(format_report(run(scale.value, data_dir)))
 
 
 if __name__ == "__main__":

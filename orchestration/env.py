@@ -177,3 +177,11 @@ def ingest_source() -> str:
 
 def erp_url() -> str | None:
     return os.environ.get("PARTSFLOW_ERP_URL") or None
+
+
+def sensor_interval_seconds() -> int:
+    """Seconds between landing-zone sensor evaluations (PARTSFLOW_SENSOR_INTERVAL, default 30)."""
+    value = int(os.environ.get("PARTSFLOW_SENSOR_INTERVAL") or 30)
+    if value < 1:
+        raise ValueError(f"PARTSFLOW_SENSOR_INTERVAL must be at least 1 second, got {value}")
+    return value

@@ -49,6 +49,16 @@ class LandingZoneResource(dg.ConfigurableResource):
         return Path(self.path or env.landing_dir()) / entity
 
 
+class ErpResource(dg.ConfigurableResource):
+    """The operational ERP database that ingest may read incrementally (PARTSFLOW_SOURCE)."""
+
+    url: str | None = None
+
+    @property
+    def resolved_url(self) -> str | None:
+        return self.url or env.erp_url()
+
+
 class ServingResource(dg.ConfigurableResource):
     """Where the dashboard's published copy of the marts goes (DuckDB warehouses only)."""
 
@@ -68,8 +78,10 @@ def build_resources(
     if warehouse_url is None and env.warehouse_url_is_set():
         # The URL may carry a password: Dagster resolves it at run time and never stores it.
         warehouse_url = dg.EnvVar("PARTSFLOW_WAREHOUSE_URL")
+    erp_url = dg.EnvVar("PARTSFLOW_ERP_URL") if env.erp_url() else None
     return {
         "warehouse": WarehouseResource(url=warehouse_url),
+        "erp": ErpResource(url=erp_url),
         "landing": LandingZoneResource(path=landing_dir),
         "serving": ServingResource(path=serving_dir),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),

@@ -10,7 +10,7 @@ import pandas as pd
 from orchestration import env
 from orchestration.contract import column_names
 from orchestration.defs.ingest.assets import ingest_assets
-from orchestration.resources import LandingZoneResource, WarehouseResource
+from orchestration.resources import ErpResource, LandingZoneResource, WarehouseResource
 from orchestration.warehouse import connect
 
 MASTER = {
@@ -34,13 +34,16 @@ def write_master(landing: Path) -> None:
         write_csv(landing, entity, f"{entity}.csv", rows)
 
 
-def run_ingest(url: str, landing: Path, entities: list[str] | None = None, extra=()):
+def run_ingest(
+    url: str, landing: Path, entities: list[str] | None = None, extra=(), erp_url: str | None = None
+):
     chosen = [a for a in ingest_assets if entities is None or a.key.path[-1] in entities]
     return dg.materialize(
         [*chosen, *extra],
         resources={
             "warehouse": WarehouseResource(url=url),
             "landing": LandingZoneResource(path=str(landing)),
+            "erp": ErpResource(url=erp_url),
         },
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,

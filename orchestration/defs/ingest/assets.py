@@ -4,12 +4,12 @@ import dagster as dg
 
 from orchestration import env
 from orchestration.contract import CONTRACT
-from orchestration.defs.ingest.batches import ingest_file
+from orchestration.defs.ingest.batches import ingest_erp_changes, ingest_file
 from orchestration.defs.ingest.files import file_hash, landing_files
 from orchestration.defs.ingest.loader import BatchResult
 from orchestration.defs.ingest.raw_tables import RAW_SCHEMA, ensure_raw_tables, known_hashes
 from orchestration.defs.ingest.rules import RULES
-from orchestration.resources import LandingZoneResource, WarehouseResource
+from orchestration.resources import ErpResource, LandingZoneResource, WarehouseResource
 from orchestration.warehouse import Connection
 
 OWNER = "team:data-engineering"
@@ -55,13 +55,22 @@ def ingest_entity(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     landing: LandingZoneResource,
+    erp: ErpResource,
     entity: str,
 ) -> dg.MaterializeResult:
-    files = landing_files(landing.entity_dir(entity))
+    source = env.ingest_source()
+    files = landing_files(landing.entity_dir(entity)) if source != "erp" else []
     results: list[BatchResult] = []
     with warehouse.connect() as conn:
         ensure_raw_tables(conn)
         known = known_hashes(conn, entity)
+        if source != "files":
+            if not erp.resolved_url:
+                raise dg.Failure(f"PARTSFLOW_SOURCE={source} needs PARTSFLOW_ERP_URL")
+            erp_result = ingest_erp_changes(conn, entity, erp.resolved_url)
+            if erp_result is not None:
+                results.append(erp_result)
+                context.log.info(f"{entity} from the ERP: {erp_result.as_dict()}")
         for i, path in enumerate(files, start=1):
             digest = file_hash(path)
             if digest in known:
@@ -138,8 +147,9 @@ def _ingest_asset(entity: str) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext,
         warehouse: WarehouseResource,
         landing: LandingZoneResource,
+        erp: ErpResource,
     ) -> dg.MaterializeResult:
-        return ingest_entity(context, warehouse, landing, entity)
+        return ingest_entity(context, warehouse, landing, erp, entity)
 
     return _asset
 

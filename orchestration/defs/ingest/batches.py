@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import psycopg
+import pyarrow as pa
 
 from orchestration.contract import column_names
 from orchestration.defs.ingest.loader import (
@@ -13,8 +15,13 @@ from orchestration.defs.ingest.loader import (
     record_unparseable,
     utcnow,
 )
-from orchestration.defs.ingest.raw_tables import QUARANTINE
-from orchestration.defs.ingest.staging_area import UnparseableFile, stage_file
+from orchestration.defs.ingest.raw_tables import QUARANTINE, WATERMARKS
+from orchestration.defs.ingest.staging_area import (
+    UnparseableFile,
+    map_columns,
+    stage_file,
+    stage_text_batches,
+)
 from orchestration.warehouse import Connection, quote_ident
 
 
@@ -86,5 +93,59 @@ def reprocess_quarantine(conn: Connection, entity: str) -> BatchResult | None:
             f"b._row_number where b._source_batch = {QUARANTINE}.batch_id and "
             f"b._source_row = {QUARANTINE}.row_number and o._outcome <> 'conflict')",
             (utcnow(), batch_id, entity),
+        )
+    return result
+
+
+def erp_watermark(conn: Connection, entity: str) -> int:
+    rows = conn.fetchall(
+        f"select watermark from {WATERMARKS} where source = 'erp' and entity = ?", (entity,)
+    )
+    return int(rows[0][0]) if rows else 0
+
+
+def ingest_erp_changes(conn: Connection, entity: str, erp_url: str) -> BatchResult | None:
+    """Rows new or changed in the ERP since the stored watermark, as one exactly-once batch.
+
+    The batch and the advanced watermark commit in the same warehouse transaction, so a crash
+    either keeps both or neither, and the next run reads the same changes again.
+    """
+    from orchestration import erp
+
+    after = erp_watermark(conn, entity)
+    names = column_names(entity)
+    seen = {"max": after}
+
+    def tables():
+        for _, rows, chunk_max in erp.read_changes(erp_url, entity, after):
+            seen["max"] = max(seen["max"], chunk_max)
+            columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+            yield pa.table(
+                [pa.array(c, pa.string()) for c in columns],
+                names=[f"c{i}" for i in range(len(names))],
+            )
+
+    started = utcnow()
+    with conn.transaction():
+        stage_text_batches(conn, len(names), tables())
+        if seen["max"] == after:
+            return None  # nothing new; the empty transaction rolls back harmlessly
+        map_columns(conn, entity, names)
+        identity = f"erp:{entity}:{after}:{seen['max']}"
+        digest = hashlib.sha256(identity.encode()).hexdigest()
+        result = load_staged_batch(
+            conn,
+            entity,
+            batch_id=batch_id_for(entity, digest),
+            file_name=f"erp.{entity} change_seq {after + 1}..{seen['max']}",
+            file_hash=digest,
+            source="erp",
+            started=started,
+        )
+        conn.execute(f"delete from {WATERMARKS} where source = 'erp' and entity = ?", (entity,))
+        conn.execute(
+            f"insert into {WATERMARKS} (source, entity, watermark, updated_at) "
+            "values ('erp', ?, ?, ?)",
+            (entity, seen["max"], utcnow()),
         )
     return result
