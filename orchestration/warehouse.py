@@ -163,5 +163,7 @@ def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connectio
         finally:
             raw.close()
     else:
-        with psycopg.connect(warehouse.pg_conninfo, autocommit=True) as raw:
+        # Batches are staged in temp tables: give them memory instead of spilling to disk.
+        options = "-c temp_buffers=256MB -c work_mem=64MB"
+        with psycopg.connect(warehouse.pg_conninfo, autocommit=True, options=options) as raw:
             yield Connection(warehouse, raw)

@@ -17,8 +17,10 @@ from orchestration.defs.ingest.loader import (
 )
 from orchestration.defs.ingest.raw_tables import QUARANTINE, WATERMARKS
 from orchestration.defs.ingest.staging_area import (
+    RawRows,
     UnparseableFile,
     map_columns,
+    reset_staging,
     stage_file,
     stage_text_batches,
 )
@@ -35,7 +37,7 @@ def ingest_file(conn: Connection, entity: str, path: Path, digest: str) -> Batch
     started = utcnow()
     try:
         with conn.transaction():
-            stage_file(conn, entity, path)
+            raw_rows = stage_file(conn, entity, path)
             return load_staged_batch(
                 conn,
                 entity,
@@ -44,6 +46,7 @@ def ingest_file(conn: Connection, entity: str, path: Path, digest: str) -> Batch
                 file_hash=digest,
                 source="files",
                 started=started,
+                raw_rows=raw_rows,
             )
     except UnparseableFile as exc:
         with conn.transaction():
@@ -69,13 +72,15 @@ def reprocess_quarantine(conn: Connection, entity: str) -> BatchResult | None:
     batch_id = f"{entity}-reprocess-{started:%Y%m%dT%H%M%S%f}"
     picks = ", ".join(f"{_json_field(conn, c)} as {quote_ident(c)}" for c in column_names(entity))
     with conn.transaction():
-        conn.execute("drop table if exists _pf_batch")
+        reset_staging(conn)
+        conn.execute("drop table if exists _pf_requeue")
         conn.execute(
-            "create temp table _pf_batch as select row_number() over (order by batch_id, "
+            "create temp table _pf_requeue as select row_number() over (order by batch_id, "
             "row_number) as _row_number, raw_row as _raw_json, batch_id as _source_batch, "
             f"row_number as _source_row, {picks} from {QUARANTINE} where {open_rows}",
             (entity,),
         )
+        conn.execute("create temp view _pf_batch as select * from _pf_requeue")
         result = load_staged_batch(
             conn,
             entity,
@@ -84,12 +89,13 @@ def reprocess_quarantine(conn: Connection, entity: str) -> BatchResult | None:
             file_hash=batch_id,
             source="reprocess",
             started=started,
+            raw_rows=RawRows("_pf_requeue", "f._raw_json"),
             requarantine=False,
         )
         # Loaded or already present (a duplicate of a stored row): either way no longer open.
         conn.execute(
             f"update {QUARANTINE} set resolved_at = ?, resolved_batch_id = ? where {open_rows} "
-            "and exists (select 1 from _pf_batch b join _pf_outcome o on o._row_number = "
+            "and exists (select 1 from _pf_requeue b join _pf_outcome o on o._row_number = "
             f"b._row_number where b._source_batch = {QUARANTINE}.batch_id and "
             f"b._source_row = {QUARANTINE}.row_number and o._outcome <> 'conflict')",
             (utcnow(), batch_id, entity),
@@ -130,7 +136,7 @@ def ingest_erp_changes(conn: Connection, entity: str, erp_url: str) -> BatchResu
         stage_text_batches(conn, len(names), tables())
         if seen["max"] == after:
             return None  # nothing new; the empty transaction rolls back harmlessly
-        map_columns(conn, entity, names)
+        raw_rows = map_columns(conn, entity, names)
         identity = f"erp:{entity}:{after}:{seen['max']}"
         digest = hashlib.sha256(identity.encode()).hexdigest()
         result = load_staged_batch(
@@ -141,6 +147,7 @@ def ingest_erp_changes(conn: Connection, entity: str, erp_url: str) -> BatchResu
             file_hash=digest,
             source="erp",
             started=started,
+            raw_rows=raw_rows,
         )
         conn.execute(f"delete from {WATERMARKS} where source = 'erp' and entity = ?", (entity,))
         conn.execute(

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from orchestration.contract import CONTRACT
 from orchestration.defs.ingest.raw_tables import BATCHES, QUARANTINE, SQL_TYPES, raw_table
 from orchestration.defs.ingest.rules import RULES
-from orchestration.defs.ingest.validate import checked_sql
+from orchestration.defs.ingest.staging_area import RawRows
+from orchestration.defs.ingest.validate import checked_sql, message_sql
 from orchestration.warehouse import Connection, quote_ident
 
 
@@ -49,8 +50,7 @@ def _mark_category_cycles(conn: Connection) -> None:
     """A category that reaches itself by following parents (stored ones and this batch's)."""
     raw = raw_table("categories")
     conn.execute(
-        f"""update _pf_checked set _reason = 'category_cycle',
-  _message = 'category_id "' || category_id || '" is its own ancestor'
+        f"""update _pf_checked set _reason = 'category_cycle'
 where _reason is null and category_id in (
   with recursive edges as (
     select category_id, parent_category_id from _pf_checked where _reason is null
@@ -80,7 +80,7 @@ def _classify(conn: Connection, entity: str) -> None:
     keys = ", ".join(quote_ident(k) for k in rules.key)
     conn.execute("drop table if exists _pf_valid")
     conn.execute(
-        f"create temp table _pf_valid as select _row_number, _raw_json, {stored}, "
+        f"create temp table _pf_valid as select _row_number, {stored}, "
         f"row_number() over (partition by {keys} order by _row_number) as _rank "
         "from _pf_checked where _reason is null"
     )
@@ -130,36 +130,24 @@ def load_staged_batch(
     file_hash: str,
     source: str,
     started: datetime,
+    raw_rows: RawRows,
     requarantine: bool = True,
 ) -> BatchResult:
     """Validate `_pf_batch` and write its outcome; the caller holds the transaction.
 
     `requarantine=False` (reprocessing) leaves rows that still fail where they already are.
     """
-    conn.execute("drop table if exists _pf_checked")
-    conn.execute(checked_sql(entity))
+    for statement in checked_sql(entity):
+        conn.execute(statement)
     if entity == "categories":
         _mark_category_cycles(conn)
     _classify(conn, entity)
-    now = utcnow()
-    key_text = " || ', ' || ".join(f"cast(v.{quote_ident(k)} as text)" for k in RULES[entity].key)
-    lineage = (batch_id, entity, file_name)
-    where_rejected = "where _reason is not null" if requarantine else "where false"
-    conn.execute(
-        f"insert into {QUARANTINE} (batch_id, entity, file_name, row_number, raw_row, reason, "
-        "message, quarantined_at) select ?, ?, ?, _row_number, _raw_json, _reason, _message, ? "
-        f"from _pf_checked {where_rejected}",
-        (*lineage, now),
-    )
-    conn.execute(
-        f"insert into {QUARANTINE} (batch_id, entity, file_name, row_number, raw_row, reason, "
-        "message, quarantined_at) select ?, ?, ?, v._row_number, v._raw_json, "
-        f"'conflicting_duplicate', ? || {key_text} || ' was delivered before with other content', "
-        "? "
-        "from _pf_valid v join _pf_outcome o on o._row_number = v._row_number "
-        f"where o._outcome = 'conflict' and {'true' if requarantine else 'false'}",
-        (*lineage, f"{', '.join(RULES[entity].key)} ", now),
-    )
+    outcomes = dict(conn.fetchall("select _outcome, count(*) from _pf_outcome group by _outcome"))
+    read = _count(conn, "select count(*) from _pf_checked")
+    loaded, duplicate = int(outcomes.get("loaded", 0)), int(outcomes.get("duplicate", 0))
+    quarantined = read - loaded - duplicate
+    if quarantined and requarantine:
+        _quarantine_rejected(conn, entity, batch_id, file_name, raw_rows)
     cols = ", ".join(quote_ident(c.name) for c in CONTRACT[entity])
     v_cols = ", ".join(f"v.{quote_ident(c.name)}" for c in CONTRACT[entity])
     conn.execute(
@@ -168,15 +156,41 @@ def load_staged_batch(
         "join _pf_outcome o on o._row_number = v._row_number where o._outcome = 'loaded'",
         (batch_id, file_name, file_hash, started),
     )
-    read = _count(conn, "select count(*) from _pf_batch")
-    loaded = _count(conn, "select count(*) from _pf_outcome where _outcome = 'loaded'")
-    duplicate = _count(conn, "select count(*) from _pf_outcome where _outcome = 'duplicate'")
-    quarantined = read - loaded - duplicate
     result = BatchResult(
         batch_id, entity, file_name, "loaded", read, loaded, duplicate, quarantined
     )
     record_batch(conn, result, source, file_hash, started)
     return result
+
+
+def _quarantine_rejected(
+    conn: Connection, entity: str, batch_id: str, file_name: str, raw_rows: RawRows
+) -> None:
+    """Rows that broke a rule or conflict with a stored key, with their raw row and message."""
+    if not conn.is_duckdb:
+        # Fresh temp tables have no statistics; without them PostgreSQL may nest-loop the joins.
+        for table in (raw_rows.table, "_pf_checked", "_pf_valid", "_pf_outcome"):
+            conn.execute(f"analyze {table}")
+    now = utcnow()
+    key_text = " || ', ' || ".join(f"cast(b.{quote_ident(k)} as text)" for k in RULES[entity].key)
+    lineage = (batch_id, entity, file_name)
+    raw_join = f"join {raw_rows.table} f on f._row_number = b._row_number"
+    insert = (
+        f"insert into {QUARANTINE} (batch_id, entity, file_name, row_number, raw_row, reason, "
+        f"message, quarantined_at) select ?, ?, ?, b._row_number, {raw_rows.expr}, "
+    )
+    conn.execute(
+        f"{insert} b._reason, {message_sql(entity)}, ? from _pf_checked b {raw_join} "
+        "where b._reason is not null",
+        (*lineage, *raw_rows.params, now),
+    )
+    conn.execute(
+        f"{insert} 'conflicting_duplicate', ? || {key_text} || "
+        "' was delivered before with other content', ? from _pf_valid b "
+        f"join _pf_outcome o on o._row_number = b._row_number {raw_join} "
+        "where o._outcome = 'conflict'",
+        (*lineage, *raw_rows.params, f"{', '.join(RULES[entity].key)} ", now),
+    )
 
 
 def record_batch(

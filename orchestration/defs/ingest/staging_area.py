@@ -10,8 +10,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -22,6 +25,15 @@ from orchestration.contract import column_names, required_columns
 from orchestration.warehouse import Connection, quote_ident
 
 PARQUET_BATCH_ROWS = 250_000
+# What a malformed file raises while it is read; anything else is our bug and must surface.
+READER_ERRORS = (
+    duckdb.InvalidInputException,
+    duckdb.ConversionException,
+    psycopg.DataError,
+    pa.ArrowException,
+    UnicodeDecodeError,
+    csv.Error,
+)
 
 
 class UnparseableFile(ValueError):
@@ -43,8 +55,14 @@ def csv_header(path: Path) -> list[str]:
     return [h.strip().lower() for h in row]
 
 
-def _create_file_table(conn: Connection, n: int) -> None:
+def reset_staging(conn: Connection) -> None:
+    """Drop the previous batch's staging objects (the view depends on the table)."""
+    conn.execute("drop view if exists _pf_batch")
     conn.execute("drop table if exists _pf_file")
+
+
+def _create_file_table(conn: Connection, n: int) -> None:
+    reset_staging(conn)
     cols = ", ".join(f"{c} text" for c in _positional(n))
     if conn.is_duckdb:
         conn.execute(f"create temp table _pf_file ({cols}, _row_number bigint)")
@@ -55,7 +73,6 @@ def _create_file_table(conn: Connection, n: int) -> None:
 def _stage_csv(conn: Connection, path: Path, n: int) -> None:
     names = _positional(n)
     if conn.is_duckdb:
-        conn.execute("drop table if exists _pf_file")
         columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in names) + "}"
         select = ", ".join(names)
         conn.execute(
@@ -127,20 +144,32 @@ def parquet_header(path: Path) -> list[str]:
         raise UnparseableFile(f"not a readable Parquet file: {exc}") from exc
 
 
-def map_columns(conn: Connection, entity: str, header: list[str]) -> None:
-    """_pf_batch: contract columns picked from _pf_file by header name, plus the raw row JSON."""
+@dataclass(frozen=True)
+class RawRows:
+    """Where a batch's rows as delivered are, to quarantine them: `expr` reads alias `f`."""
+
+    table: str
+    expr: str
+    params: tuple[str, ...] = ()
+
+
+def map_columns(conn: Connection, entity: str, header: list[str]) -> RawRows:
+    """View _pf_batch: contract columns picked from _pf_file by header name.
+
+    The raw row JSON is only built for rows that end up in quarantine, so it is returned as an
+    expression (header names bound as parameters) rather than computed here.
+    """
     picks = []
     for col in column_names(entity):
         src = f"c{header.index(col)}" if col in header else "cast(null as text)"
         picks.append(f"{src} as {quote_ident(col)}")
-    pairs = ", ".join(f"cast(? as text), c{i}" for i in range(len(header)))
-    json = f"json_object({pairs})" if conn.is_duckdb else f"json_build_object({pairs})"
-    conn.execute("drop table if exists _pf_batch")
+    conn.execute("drop view if exists _pf_batch")
     conn.execute(
-        f"create temp table _pf_batch as select _row_number, cast({json} as text) as _raw_json, "
-        f"{', '.join(picks)} from _pf_file",
-        header,
+        f"create temp view _pf_batch as select _row_number, {', '.join(picks)} from _pf_file"
     )
+    pairs = ", ".join(f"cast(? as text), f.c{i}" for i in range(len(header)))
+    json = f"json_object({pairs})" if conn.is_duckdb else f"json_build_object({pairs})"
+    return RawRows("_pf_file", f"cast({json} as text)", tuple(header))
 
 
 def check_header(entity: str, header: list[str]) -> None:
@@ -151,8 +180,8 @@ def check_header(entity: str, header: list[str]) -> None:
         raise UnparseableFile("the header repeats a column name")
 
 
-def stage_file(conn: Connection, entity: str, path: Path) -> int:
-    """Land a CSV or Parquet file as _pf_batch; returns rows read. Raises UnparseableFile."""
+def stage_file(conn: Connection, entity: str, path: Path) -> RawRows:
+    """Land a CSV or Parquet file as _pf_batch. Raises UnparseableFile."""
     if path.suffix.lower() == ".csv":
         header = csv_header(path)
         loader = lambda: _stage_csv(conn, path, len(header))  # noqa: E731
@@ -162,11 +191,9 @@ def stage_file(conn: Connection, entity: str, path: Path) -> int:
             conn, len(header), _parquet_batches(path, len(header))
         )
     check_header(entity, header)
+    reset_staging(conn)
     try:
         loader()
-    except UnparseableFile:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a reader error is a property of the file
+    except READER_ERRORS as exc:
         raise UnparseableFile(str(exc).strip().splitlines()[0]) from exc
-    map_columns(conn, entity, header)
-    return int(conn.fetchall("select count(*) from _pf_batch")[0][0])
+    return map_columns(conn, entity, header)

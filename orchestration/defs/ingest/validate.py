@@ -38,7 +38,8 @@ def _day_ok(text: str) -> str:
     last = (
         f"extract(day from make_date({year}, {month}, 1) + interval '1 month' - interval '1 day')"
     )
-    return f"cast(substr({text}, 9, 2) as int) <= {last}"
+    # Days up to 28 exist in every month; only the rest need the (costlier) calendar lookup.
+    return f"(substr({text}, 9, 2) <= '28' or cast(substr({text}, 9, 2) as int) <= {last})"
 
 
 def typed_expr(column: Column, enums: dict[str, tuple[str, ...]]) -> str:
@@ -139,8 +140,11 @@ def _checks(entity: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def checked_sql(entity: str) -> str:
-    """CREATE TEMP TABLE _pf_checked from _pf_batch, for one entity."""
+def checked_sql(entity: str) -> list[str]:
+    """Statements creating _pf_typed and then _pf_checked from _pf_batch, for one entity.
+
+    Typed values are materialized first so that every rule reads them instead of re-parsing.
+    """
     cols = CONTRACT[entity]
     enums = RULES[entity].enums
     typed = ",\n    ".join(
@@ -148,14 +152,20 @@ def checked_sql(entity: str) -> str:
         f"nullif({quote_ident(c.name)}, '') as {_txt(c.name)}"
         for c in cols
     )
-    checks = _checks(entity)
-    reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in checks)
-    message = " ".join(f"when {cond} then {msg}" for cond, _, msg in checks)
-    return f"""create temp table _pf_checked as
-with typed as (
-  select _row_number, _raw_json,
-    {typed}
-  from _pf_batch
-)
-select b.*, case {reason} end as _reason, case {message} end as _message
-from typed b"""
+    reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in _checks(entity))
+    return [
+        "drop table if exists _pf_typed",
+        f"create temp table _pf_typed as select _row_number, {typed} from _pf_batch",
+        "drop table if exists _pf_checked",
+        f"create temp table _pf_checked as select b.*, case {reason} end as _reason "
+        "from _pf_typed b",
+    ]
+
+
+def message_sql(entity: str) -> str:
+    """The readable message of a rejected row of _pf_checked (alias b); built for those only."""
+    whens = [f"when {cond} then {msg}" for cond, _, msg in _checks(entity)]
+    if entity == "categories":  # the cycle rule is set-based (loader.py), after the row rules
+        cycle = _value_message("category_id", "category_id ", " is its own ancestor")
+        whens.insert(0, f"when b._reason = 'category_cycle' then {cycle}")
+    return "case " + " ".join(whens) + " end"
