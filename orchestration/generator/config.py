@@ -39,6 +39,7 @@ class GeneratorConfig:
 
 PRESETS: dict[str, GeneratorConfig] = {
     "demo": GeneratorConfig(parts=300, locations=8, days=730),
-    "m": GeneratorConfig(parts=2000, locations=20, days=1095),
-    "l": GeneratorConfig(parts=10000, locations=50, days=1095),
+    # Three years that end in the past (2025-12-31): later days would be future timestamps.
+    "m": GeneratorConfig(parts=2000, locations=20, days=1095, start=date(2023, 1, 1)),
+    "l": GeneratorConfig(parts=10000, locations=50, days=1095, start=date(2023, 1, 1)),
 }

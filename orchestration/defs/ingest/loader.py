@@ -109,11 +109,21 @@ def _classify(conn: Connection, entity: str) -> None:
             f"else 'conflict' end when r._n is null then 'loaded' "
             f"when {_same('v', 'r', cols)} then 'duplicate' else 'conflict' end"
         )
+    stored_join = f"left join ({stored_rows}) r on {_on_key('r', 'v', rules.key)}"
+    if not conn.is_duckdb:
+        # PostgreSQL: probe the key index once per batch row instead of scanning a table that
+        # grows with every batch (DuckDB's hash join over a column scan is cheaper as it is).
+        s_cols = ", ".join(f"s.{quote_ident(c)}" for c in cols)
+        stored_join = (
+            f"left join lateral (select 1 as _n, {s_cols} from {raw} s where "
+            f"{_on_key('s', 'v', rules.key)} order by s._loaded_at desc, s._batch_id desc, "
+            "s._row_number desc limit 1) r on true"
+        )
     conn.execute("drop table if exists _pf_outcome")
     conn.execute(
         f"create temp table _pf_outcome as select v._row_number, {outcome} as _outcome "
         f"from _pf_valid v left join _pf_valid p on {_on_key('p', 'v', rules.key)} "
-        f"and {previous_in_batch} left join ({stored_rows}) r on {_on_key('r', 'v', rules.key)}"
+        f"and {previous_in_batch} {stored_join}"
     )
 
 
