@@ -28,6 +28,10 @@ def url(request, tmp_path) -> str:
     return request.getfixturevalue("pg_database_url")
 
 
+def po(pid, status="OPEN", qty="10", supplier="S1", received="", updated="2024-03-01T00:00:00"):
+    return [pid, "P1", "L1", supplier, qty, "2024-03-01T00:00:00", "", received, status, updated]
+
+
 def tx(tid, at="2024-03-01T10:00:00", typ="ISSUE", part="P1", loc="L1", qty="3"):
     return [tid, at, typ, part, loc, qty, "", "", ""]
 
@@ -89,56 +93,7 @@ CASES = {
         },
     ),
     "purchase_orders": (
-        [
-            [
-                "PO1",
-                "P1",
-                "L1",
-                "S1",
-                "10",
-                "2024-03-01T00:00:00",
-                "",
-                "",
-                "OPEN",
-                "2024-03-01T00:00:00",
-            ],
-            [
-                "PO2",
-                "P1",
-                "L1",
-                "S1",
-                "10",
-                "2024-03-01T00:00:00",
-                "",
-                "",
-                "LOST",
-                "2024-03-01T00:00:00",
-            ],
-            [
-                "PO3",
-                "P1",
-                "L1",
-                "S1",
-                "0",
-                "2024-03-01T00:00:00",
-                "",
-                "",
-                "OPEN",
-                "2024-03-01T00:00:00",
-            ],
-            [
-                "PO4",
-                "P1",
-                "L1",
-                "S9",
-                "5",
-                "2024-03-01T00:00:00",
-                "",
-                "",
-                "OPEN",
-                "2024-03-01T00:00:00",
-            ],
-        ],
+        [po("PO1"), po("PO2", status="LOST"), po("PO3", qty="0"), po("PO4", supplier="S9")],
         {2: "unknown_enum", 3: "out_of_range", 4: "unknown_reference"},
     ),
 }
@@ -242,30 +197,8 @@ def test_duplicates_across_batches_and_files_delivered_twice(url, tmp_path):
 def test_purchase_order_updates_out_of_order(url, tmp_path):
     landing = tmp_path / "landing"
     write_master(landing)
-    received = [
-        "PO1",
-        "P1",
-        "L1",
-        "S1",
-        "10",
-        "2024-03-01T00:00:00",
-        "",
-        "2024-03-09T00:00:00",
-        "RECEIVED",
-        "2024-03-09T00:00:00",
-    ]
-    opened = [
-        "PO1",
-        "P1",
-        "L1",
-        "S1",
-        "10",
-        "2024-03-01T00:00:00",
-        "",
-        "",
-        "OPEN",
-        "2024-03-01T00:00:00",
-    ]
+    received = po("PO1", "RECEIVED", received="2024-03-09T00:00:00", updated="2024-03-09T00:00:00")
+    opened = po("PO1")
     write_csv(landing, "purchase_orders", "1.csv", [received])
     write_csv(landing, "purchase_orders", "2.csv", [opened, opened])
     assert run_ingest(url, landing).success
