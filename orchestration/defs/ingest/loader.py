@@ -90,15 +90,24 @@ def _classify(conn: Connection, entity: str) -> None:
         f"select b.*, row_number() {window} as _rank, {previous} "
         "from _pf_checked b where b._reason is null"
     )
+    repeats = _repeats_a_key(conn, keys)
+    if not repeats:
+        # The usual batch has each key once: skip the window functions.
+        ranked = "select b.* from _pf_checked b where b._reason is null"
     raw = raw_table(entity)
     if conn.is_duckdb:
         # Only stored rows whose key occurs in this batch matter; a hash join over them is cheap.
         col_list = ", ".join(quote_ident(c) for c in cols)
+        in_batch = (
+            f"from {raw} s where exists (select 1 from _pf_checked k "
+            f"where k._reason is null and {_on_key('k', 's', rules.key)})"
+        )
         latest = "_loaded_at desc, _batch_id desc, _row_number desc"
         stored = (
             f"select * from (select {col_list}, row_number() over (partition by {keys} "
-            f"order by {latest}) as _n from {raw} s where exists (select 1 from _pf_checked k "
-            f"where k._reason is null and {_on_key('k', 's', rules.key)})) x where _n = 1"
+            f"order by {latest}) as _n {in_batch}) x where _n = 1"
+            if rules.versioned
+            else f"select {col_list}, 1 as _n {in_batch}"  # immutable: one stored row per key
         )
         stored_join = f"left join ({stored}) r on {_on_key('r', 'v', rules.key)}"
     else:
@@ -111,9 +120,13 @@ def _classify(conn: Connection, entity: str) -> None:
             "s._row_number desc limit 1) r on true"
         )
     other = "loaded" if rules.versioned else "conflict"
+    within_batch = (
+        f"when v._rank > 1 then case when {same_as_previous} then 'duplicate' else '{other}' end "
+        if repeats
+        else ""
+    )
     outcome = (
-        f"case when v._rank > 1 then case when {same_as_previous} then 'duplicate' "
-        f"else '{other}' end when r._n is null then 'loaded' "
+        f"case {within_batch}when r._n is null then 'loaded' "
         f"when {_same('v', 'r', cols)} then 'duplicate' else '{other}' end"
     )
     v_cols = ", ".join(f"v.{quote_ident(c)}" for c in cols)
@@ -122,6 +135,16 @@ def _classify(conn: Connection, entity: str) -> None:
         f"create temp table _pf_outcome as select v._row_number, {v_cols}, {outcome} as _outcome "
         f"from ({ranked}) v {stored_join}"
     )
+
+
+def _repeats_a_key(conn: Connection, keys: str) -> bool:
+    rows = conn.fetchall(
+        f"select count(*) - count(distinct ({keys})) from _pf_checked where _reason is null"
+        if keys.count(",") == 0
+        else f"select count(*) - (select count(*) from (select distinct {keys} from _pf_checked "
+        "where _reason is null) d) from _pf_checked where _reason is null"
+    )
+    return bool(rows[0][0])
 
 
 def _count(conn: Connection, sql: str) -> int:
