@@ -158,6 +158,7 @@ def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connectio
         path = warehouse.duckdb_path
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = duckdb.connect(str(path), read_only=read_only)
+        raw.execute("set TimeZone = 'UTC'")  # timestamps without an offset are UTC
         try:
             yield Connection(warehouse, raw)
         finally:
@@ -165,6 +166,6 @@ def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connectio
     else:
         # Batches are staged in temp tables: give them memory instead of spilling to disk.
         # JIT compiling each batch's one-off statements costs more than it saves.
-        options = "-c temp_buffers=256MB -c work_mem=64MB -c jit=off"
+        options = "-c temp_buffers=256MB -c work_mem=64MB -c jit=off -c TimeZone=UTC"
         with psycopg.connect(warehouse.pg_conninfo, autocommit=True, options=options) as raw:
             yield Connection(warehouse, raw)

@@ -39,7 +39,8 @@ def _day_ok(text: str) -> str:
         f"extract(day from make_date({year}, {month}, 1) + interval '1 month' - interval '1 day')"
     )
     # Days up to 28 exist in every month; only the rest need the (costlier) calendar lookup.
-    return f"(substr({text}, 9, 2) <= '28' or cast(substr({text}, 9, 2) as int) <= {last})"
+    day = f"cast(substr({text}, 9, 2) as int)"
+    return f"(case when {day} <= 28 then true else {day} <= {last} end)"
 
 
 def typed_expr(column: Column, enums: dict[str, tuple[str, ...]]) -> str:
@@ -60,13 +61,10 @@ def typed_expr(column: Column, enums: dict[str, tuple[str, ...]]) -> str:
             f"case when {_day_ok(t)} then cast({t} as date) end end"
         )
     if column.type == "timestamp":
+        # Warehouse sessions run in UTC (warehouse.connect), so a value without an offset is
+        # read as UTC and one with an offset is converted: one cast serves both.
         to_utc = f"cast(cast({t} as timestamp with time zone) at time zone 'UTC' as timestamp)"
-        return (
-            f"case when {t} ~ {_lit(TS_RE)} then case when {_day_ok(t)} then "
-            f"case when {t} ~ {_lit(OFFSET_RE + '$')} then {to_utc} "
-            f"else cast({t} as timestamp) end "
-            "end end"
-        )
+        return f"case when {t} ~ {_lit(TS_RE)} then case when {_day_ok(t)} then {to_utc} end end"
     if column.name in enums:
         # Enums are matched case-insensitively and stored as the contract spells them.
         upper = all(v.isupper() for v in enums[column.name])
