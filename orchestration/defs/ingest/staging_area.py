@@ -1,4 +1,4 @@
-"""Bulk-landing one batch into the temp table `_pf_batch`, whatever its source.
+"""Bulk-landing one batch as the temp view `_pf_batch`, whatever its source.
 
 Every source ends up as `_pf_file(c0..cN text, _row_number)` with the file's own columns in file
 order, then `_pf_batch` maps them to contract columns by (case-insensitive) header name. Header

@@ -1,9 +1,10 @@
 """Set-based validation: SQL generated from the contract and the rules, run inside the warehouse.
 
-Input is the temp table `_pf_batch` (`_row_number`, `_raw_json` and one text column per contract
-column). Output is `_pf_checked`: typed columns, the text as delivered (`_txt_<col>`), and
-`_reason`/`_message` for rows breaking a rule. Casts are gated by regular expressions so that no
-value can make a statement fail: a bad value becomes a quarantined row, never an error.
+Input is the temp view `_pf_batch` (`_row_number` and one text column per contract column).
+Output is `_pf_checked`: typed columns, the text as delivered (`_txt_<col>`), and `_reason` for
+rows breaking a rule (`message_sql` explains them, for those rows only). Casts are gated by regular
+expressions so that no value can make a statement fail: a bad value becomes a quarantined row,
+never an error.
 """
 
 from __future__ import annotations
