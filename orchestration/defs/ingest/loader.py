@@ -167,7 +167,7 @@ def load_staged_batch(
 
     `requarantine=False` (reprocessing) leaves rows that still fail where they already are.
     """
-    for statement in checked_sql(entity):
+    for statement in checked_sql(entity, conn.is_duckdb):
         conn.execute(statement)
     if entity == "categories":
         _mark_category_cycles(conn)
