@@ -185,3 +185,8 @@ def sensor_interval_seconds() -> int:
     if value < 1:
         raise ValueError(f"PARTSFLOW_SENSOR_INTERVAL must be at least 1 second, got {value}")
     return value
+
+
+def duckdb_memory_limit() -> str:
+    """Memory DuckDB may use in PartsFlow's own connections (it spills to disk beyond it)."""
+    return os.environ.get("PARTSFLOW_DUCKDB_MEMORY_LIMIT") or "2GB"

@@ -17,7 +17,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql as pgsql
 
-from orchestration.env import Warehouse
+from orchestration.env import Warehouse, duckdb_memory_limit
 
 
 def quote_ident(name: str) -> str:
@@ -159,6 +159,9 @@ def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connectio
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = duckdb.connect(str(path), read_only=read_only)
         raw.execute("set TimeZone = 'UTC'")  # timestamps without an offset are UTC
+        # DuckDB would buffer up to 80% of RAM; a bound keeps large ingests predictable (it
+        # spills to disk beyond it).
+        raw.execute("set memory_limit = ?", (duckdb_memory_limit(),))
         try:
             yield Connection(warehouse, raw)
         finally:
