@@ -18,6 +18,7 @@ import psycopg
 import streamlit as st
 
 from orchestration import env
+from orchestration.warehouse import to_pyformat
 
 NO_DATA_MESSAGE = "No published data yet: run `make demo` or materialize all assets in Dagster"
 TTL = 60  # seconds: a new publish shows up within a minute without a query per rerun
@@ -40,7 +41,7 @@ def _query(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
         with duckdb.connect(str(env.serving_duckdb_path()), read_only=True) as con:
             return con.execute(sql, list(params)).df()
     with psycopg.connect(wh.pg_conninfo, connect_timeout=5) as con:
-        cur = con.execute(sql.replace("?", "%s"), list(params))
+        cur = con.execute(to_pyformat(sql), list(params))
         return pd.DataFrame(cur.fetchall(), columns=[c.name for c in cur.description or ()])
 
 
