@@ -293,3 +293,47 @@ def test_blocking_check_stops_downstream(url, tmp_path, monkeypatch):
     write_csv(landing, "transactions", "b.csv", [tx("T3"), tx("T4", part="P404")])
     assert run_ingest(url, landing, extra=[downstream_probe]).success
     assert (tmp_path / "ran").exists()
+
+
+TIMESTAMP_SPELLINGS = {
+    "2024-03-01T10:00:00 +02:00": "2024-03-01T08:00:00",
+    "2024-03-01T10:00:00z": "2024-03-01T10:00:00",
+    "2024-03-01 10:00Z": "2024-03-01T10:00:00",
+    "2024-03-01T10:00:00-0530": "2024-03-01T15:30:00",
+    "2024-03-01T10:00:00+02": "2024-03-01T08:00:00",
+    "2024-03-01": "2024-03-01T00:00:00",
+    "2024-03-01T10:00:00.123456": "2024-03-01T10:00:00.123456",
+}
+
+
+def test_every_iso_timestamp_spelling_is_read_as_utc(url, tmp_path):
+    landing = tmp_path / "landing"
+    write_master(landing)
+    rows = [tx(f"T{i}", at=at) for i, at in enumerate(TIMESTAMP_SPELLINGS)]
+    rows += [tx("T-date-offset", at="2024-03-01+02:00"), tx("T-feb-30", at="2024-02-30 10:00Z")]
+    write_csv(landing, "transactions", "spellings.csv", rows)
+    run_ingest(url, landing)
+    got = query(url, "select transaction_id, occurred_at from raw.transactions")
+    got = dict(zip(got["transaction_id"], map(pd.Timestamp, got["occurred_at"]), strict=True))
+    assert got == {f"T{i}": pd.Timestamp(v) for i, v in enumerate(TIMESTAMP_SPELLINGS.values())}
+    n = len(TIMESTAMP_SPELLINGS)
+    assert quarantine(url, "transactions") == {n + 1: "bad_type", n + 2: "bad_type"}
+
+
+def test_large_file_rows_keep_their_file_row_numbers(tmp_path):
+    """DuckDB parses a CSV file in parallel chunks and numbers rows in scan order: in a file big
+    enough for several chunks, lineage and quarantine row numbers are still the file's own."""
+    url = f"duckdb:///{tmp_path}/wh.duckdb"
+    landing = tmp_path / "landing"
+    write_master(landing)
+    n = 300_000
+    bad = {7, 150_001, n}  # row numbers (1 = first data row) that break a rule
+    rows = [tx(f"T{i:07d}", qty="x" if i in bad else "1") for i in range(1, n + 1)]
+    write_csv(landing, "transactions", "big.csv", rows)
+    run_ingest(url, landing)
+    assert quarantine(url, "transactions") == dict.fromkeys(bad, "bad_type")
+    loaded = query(url, "select transaction_id, _row_number from raw.transactions")
+    assert len(loaded) == n - len(bad)
+    assert (loaded["transaction_id"] == loaded["_row_number"].map("T{:07d}".format)).all()
+    raw = query(url, "select raw_row from raw.quarantine where row_number = 150001")["raw_row"][0]
+    assert '"T0150001"' in raw

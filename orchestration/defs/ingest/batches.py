@@ -17,9 +17,11 @@ from orchestration.defs.ingest.loader import (
 )
 from orchestration.defs.ingest.raw_tables import QUARANTINE, WATERMARKS
 from orchestration.defs.ingest.staging_area import (
+    READER_ERRORS,
     RawRows,
     UnparseableFile,
     map_columns,
+    reader_message,
     reset_staging,
     stage_file,
     stage_text_batches,
@@ -38,16 +40,19 @@ def ingest_file(conn: Connection, entity: str, path: Path, digest: str) -> Batch
     try:
         with conn.transaction():
             raw_rows = stage_file(conn, entity, path)
-            return load_staged_batch(
-                conn,
-                entity,
-                batch_id=batch_id,
-                file_name=path.name,
-                file_hash=digest,
-                source="files",
-                started=started,
-                raw_rows=raw_rows,
-            )
+            try:
+                return load_staged_batch(
+                    conn,
+                    entity,
+                    batch_id=batch_id,
+                    file_name=path.name,
+                    file_hash=digest,
+                    source="files",
+                    started=started,
+                    raw_rows=raw_rows,
+                )
+            except READER_ERRORS as exc:  # a file read lazily (see stage_file) failed to parse
+                raise UnparseableFile(reader_message(exc)) from exc
     except UnparseableFile as exc:
         with conn.transaction():
             return record_unparseable(conn, entity, batch_id, path.name, digest, f"{path}: {exc}")

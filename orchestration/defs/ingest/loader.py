@@ -50,13 +50,13 @@ def _mark_category_cycles(conn: Connection) -> None:
     """A category that reaches itself by following parents (stored ones and this batch's)."""
     raw = raw_table("categories")
     conn.execute(
-        f"""update _pf_checked set _reason = 'category_cycle'
+        f"""update _pf_judged set _reason = 'category_cycle'
 where _reason is null and category_id in (
   with recursive edges as (
-    select category_id, parent_category_id from _pf_checked where _reason is null
+    select category_id, parent_category_id from _pf_judged where _reason is null
     union all
     select r.category_id, r.parent_category_id from {raw} r
-    where not exists (select 1 from _pf_checked c where c.category_id = r.category_id)
+    where not exists (select 1 from _pf_judged c where c.category_id = r.category_id)
   ),
   walk (start_id, node, depth) as (
     select category_id, parent_category_id, 1 from edges where parent_category_id is not null
@@ -69,7 +69,7 @@ where _reason is null and category_id in (
     )
 
 
-def _classify(conn: Connection, entity: str) -> None:
+def _classify(conn: Connection, entity: str, repeats: bool) -> None:
     """_pf_outcome: every valid row with its outcome (loaded, duplicate or conflict).
 
     A row is compared with the one before it in the batch (same key; the first of the key for
@@ -90,7 +90,6 @@ def _classify(conn: Connection, entity: str) -> None:
         f"select b.*, row_number() {window} as _rank, {previous} "
         "from _pf_checked b where b._reason is null"
     )
-    repeats = _repeats_a_key(conn, keys)
     if not repeats:
         # The usual batch has each key once: skip the window functions.
         ranked = "select b.* from _pf_checked b where b._reason is null"
@@ -130,19 +129,43 @@ def _classify(conn: Connection, entity: str) -> None:
         f"when {_same('v', 'r', cols)} then 'duplicate' else '{other}' end"
     )
     v_cols = ", ".join(f"v.{quote_ident(c)}" for c in cols)
-    conn.execute("drop table if exists _pf_outcome")
     conn.execute(
-        f"create temp table _pf_outcome as select v._row_number, {v_cols}, {outcome} as _outcome "
-        f"from ({ranked}) v {stored_join}"
+        f"create temp table _pf_classified as select v._row_number, {v_cols}, {outcome} "
+        f"as _outcome from ({ranked}) v {stored_join}"
+    )
+    if not conn.is_duckdb:
+        conn.execute("analyze _pf_classified")  # for the quarantine joins; temp tables have none
+    conn.execute("create temp view _pf_outcome as select * from _pf_classified")
+
+
+def _all_valid_rows_load(conn: Connection, entity: str) -> None:
+    """_pf_outcome when no key repeats in the batch or is stored: every valid row loads. A view,
+    because copying the batch once more is the costliest part of classifying it."""
+    cols = ", ".join(quote_ident(c.name) for c in CONTRACT[entity])
+    conn.execute(
+        f"create temp view _pf_outcome as select _row_number, {cols}, 'loaded' as _outcome "
+        "from _pf_checked where _reason is null"
     )
 
 
-def _repeats_a_key(conn: Connection, keys: str) -> bool:
+def _repeats_a_key(conn: Connection, entity: str) -> bool:
+    keys = ", ".join(quote_ident(k) for k in RULES[entity].key)
     rows = conn.fetchall(
-        f"select count(*) - count(distinct ({keys})) from _pf_checked where _reason is null"
+        f"select count(*) - count(distinct ({keys})) from _pf_judged where _reason is null"
         if keys.count(",") == 0
-        else f"select count(*) - (select count(*) from (select distinct {keys} from _pf_checked "
-        "where _reason is null) d) from _pf_checked where _reason is null"
+        else f"select count(*) - (select count(*) from (select distinct {keys} from _pf_judged "
+        "where _reason is null) d) from _pf_judged where _reason is null"
+    )
+    return bool(rows[0][0])
+
+
+def _any_key_stored(conn: Connection, entity: str) -> bool:
+    """Whether a valid row's key is already stored (DuckDB prunes this scan by the batch keys'
+    min/max, so it stays cheap as the table grows when keys are roughly ordered)."""
+    on = _on_key("k", "s", RULES[entity].key)
+    rows = conn.fetchall(
+        f"select exists (select 1 from {raw_table(entity)} s join _pf_judged k on {on} "
+        "where k._reason is null)"
     )
     return bool(rows[0][0])
 
@@ -167,14 +190,18 @@ def load_staged_batch(
 
     `requarantine=False` (reprocessing) leaves rows that still fail where they already are.
     """
-    for statement in checked_sql(entity, conn.is_duckdb):
+    for statement in checked_sql(entity, conn.is_duckdb, raw_rows.numbered):
         conn.execute(statement)
     if entity == "categories":
         _mark_category_cycles(conn)
-    _classify(conn, entity)
+    repeats = _repeats_a_key(conn, entity)
+    if repeats or _any_key_stored(conn, entity):
+        _classify(conn, entity, repeats)
+    else:
+        _all_valid_rows_load(conn, entity)
     outcomes = dict(conn.fetchall("select _outcome, count(*) from _pf_outcome group by _outcome"))
-    read = _count(conn, "select count(*) from _pf_checked")
     loaded, duplicate = int(outcomes.get("loaded", 0)), int(outcomes.get("duplicate", 0))
+    read = _count(conn, "select count(*) from _pf_judged")
     quarantined = read - loaded - duplicate
     if quarantined and requarantine:
         _quarantine_rejected(conn, entity, batch_id, file_name, raw_rows)
@@ -198,7 +225,7 @@ def _quarantine_rejected(
     """Rows that broke a rule or conflict with a stored key, with their raw row and message."""
     if not conn.is_duckdb:
         # Fresh temp tables have no statistics; without them PostgreSQL may nest-loop the joins.
-        for table in (raw_rows.table, "_pf_checked", "_pf_outcome"):
+        for table in (raw_rows.table, "_pf_judged"):
             conn.execute(f"analyze {table}")
     now = utcnow()
     key_text = " || ', ' || ".join(f"cast(b.{quote_ident(k)} as text)" for k in RULES[entity].key)

@@ -3,6 +3,10 @@
 Every source ends up as `_pf_file(c0..cN text, _row_number)` with the file's own columns in file
 order, then `_pf_batch` maps them to contract columns by (case-insensitive) header name. Header
 names come from data, so they only ever travel as bound parameters, never as SQL identifiers.
+
+A CSV file on DuckDB is not landed at all: `_pf_batch` reads it in parallel through `read_csv`
+(the path travels in a session variable, not in the SQL text), and the raw rows are only read
+again, numbered, if some of them have to be quarantined.
 """
 
 from __future__ import annotations
@@ -56,8 +60,9 @@ def csv_header(path: Path) -> list[str]:
 
 
 def reset_staging(conn: Connection) -> None:
-    """Drop the previous batch's staging objects (the view depends on the table)."""
+    """Drop the previous batch's staging objects (the views depend on the table)."""
     conn.execute("drop view if exists _pf_batch")
+    conn.execute("drop view if exists _pf_csv")
     conn.execute("drop table if exists _pf_file")
 
 
@@ -70,22 +75,32 @@ def _create_file_table(conn: Connection, n: int) -> None:
         conn.execute(f"create temp table _pf_file ({cols}, _row_number bigserial)")
 
 
-def _stage_csv(conn: Connection, path: Path, n: int) -> None:
-    names = _positional(n)
-    if conn.is_duckdb:
-        columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in names) + "}"
-        select = ", ".join(names)
-        conn.execute(
-            f"create temp table _pf_file as select {select}, "
-            "row_number() over () as _row_number from read_csv(?, header = false, skip = 1, "
-            f"auto_detect = false, columns = {columns}, delim = ',', quote = '\"', "
-            "escape = '\"', strict_mode = true, parallel = false)",
-            (str(path),),
-        )
-        return
+def _duckdb_csv(n: int) -> str:
+    """read_csv of the file in session variable pf_path as text columns c0..cN."""
+    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in _positional(n)) + "}"
+    return (
+        "read_csv(getvariable('pf_path'), header = false, skip = 1, auto_detect = false, "
+        f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', strict_mode = true)"
+    )
+
+
+def _stage_duckdb_csv(conn: Connection, entity: str, path: Path, header: list[str]) -> RawRows:
+    """Views over the file itself; its parse errors surface when the batch is first read."""
+    reset_staging(conn)
+    conn.execute("set variable pf_path = ?", (str(path),))
+    source = _duckdb_csv(len(header))
+    conn.execute(f"create temp view _pf_batch as select {_picks(header, entity)} from {source}")
+    # Numbering needs one ordered pass, so only the quarantine's raw rows pay for it.
+    conn.execute(
+        f"create temp view _pf_csv as select row_number() over () as _row_number, * from {source}"
+    )
+    return _raw_json(conn, "_pf_csv", header, numbered=False)
+
+
+def _stage_postgres_csv(conn: Connection, path: Path, n: int) -> None:
     _create_file_table(conn, n)
     copy = pgsql.SQL("copy _pf_file ({}) from stdin with (format csv, header true)").format(
-        pgsql.SQL(", ").join(pgsql.Identifier(c) for c in names)
+        pgsql.SQL(", ").join(pgsql.Identifier(c) for c in _positional(n))
     )
     with conn.raw.cursor().copy(copy) as cp, path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
@@ -146,30 +161,41 @@ def parquet_header(path: Path) -> list[str]:
 
 @dataclass(frozen=True)
 class RawRows:
-    """Where a batch's rows as delivered are, to quarantine them: `expr` reads alias `f`."""
+    """Where a batch's rows as delivered are, to quarantine them: `expr` reads alias `f`.
+
+    `numbered` says whether `_pf_batch` carries `_row_number` (else rows count in scan order).
+    """
 
     table: str
     expr: str
     params: tuple[str, ...] = ()
+    numbered: bool = True
+
+
+def _picks(header: list[str], entity: str) -> str:
+    """The contract columns of `entity` from positional columns c0..cN, by header name."""
+    return ", ".join(
+        f"{f'c{header.index(col)}' if col in header else 'cast(null as text)'} as "
+        f"{quote_ident(col)}"
+        for col in column_names(entity)
+    )
+
+
+def _raw_json(conn: Connection, table: str, header: list[str], numbered: bool = True) -> RawRows:
+    # The raw row JSON is only built for rows that end up in quarantine, so it travels as an
+    # expression (header names bound as parameters) rather than being computed here.
+    pairs = ", ".join(f"cast(? as text), f.c{i}" for i in range(len(header)))
+    json = f"json_object({pairs})" if conn.is_duckdb else f"json_build_object({pairs})"
+    return RawRows(table, f"cast({json} as text)", tuple(header), numbered)
 
 
 def map_columns(conn: Connection, entity: str, header: list[str]) -> RawRows:
-    """View _pf_batch: contract columns picked from _pf_file by header name.
-
-    The raw row JSON is only built for rows that end up in quarantine, so it is returned as an
-    expression (header names bound as parameters) rather than computed here.
-    """
-    picks = []
-    for col in column_names(entity):
-        src = f"c{header.index(col)}" if col in header else "cast(null as text)"
-        picks.append(f"{src} as {quote_ident(col)}")
+    """View _pf_batch: contract columns picked from _pf_file by header name."""
     conn.execute("drop view if exists _pf_batch")
     conn.execute(
-        f"create temp view _pf_batch as select _row_number, {', '.join(picks)} from _pf_file"
+        f"create temp view _pf_batch as select _row_number, {_picks(header, entity)} from _pf_file"
     )
-    pairs = ", ".join(f"cast(? as text), f.c{i}" for i in range(len(header)))
-    json = f"json_object({pairs})" if conn.is_duckdb else f"json_build_object({pairs})"
-    return RawRows("_pf_file", f"cast({json} as text)", tuple(header))
+    return _raw_json(conn, "_pf_file", header)
 
 
 def check_header(entity: str, header: list[str]) -> None:
@@ -181,19 +207,30 @@ def check_header(entity: str, header: list[str]) -> None:
 
 
 def stage_file(conn: Connection, entity: str, path: Path) -> RawRows:
-    """Land a CSV or Parquet file as _pf_batch. Raises UnparseableFile."""
+    """Land a CSV or Parquet file as _pf_batch. Raises UnparseableFile.
+
+    On DuckDB a CSV file's parse errors only surface when _pf_batch is read: the caller treats
+    READER_ERRORS from the batch's statements as an unparseable file too.
+    """
     if path.suffix.lower() == ".csv":
         header = csv_header(path)
-        loader = lambda: _stage_csv(conn, path, len(header))  # noqa: E731
+        check_header(entity, header)
+        if conn.is_duckdb:
+            return _stage_duckdb_csv(conn, entity, path, header)
+        loader = lambda: _stage_postgres_csv(conn, path, len(header))  # noqa: E731
     else:
         header = parquet_header(path)
+        check_header(entity, header)
         loader = lambda: stage_text_batches(  # noqa: E731
             conn, len(header), _parquet_batches(path, len(header))
         )
-    check_header(entity, header)
     reset_staging(conn)
     try:
         loader()
     except READER_ERRORS as exc:
-        raise UnparseableFile(str(exc).strip().splitlines()[0]) from exc
+        raise UnparseableFile(reader_message(exc)) from exc
     return map_columns(conn, entity, header)
+
+
+def reader_message(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0]

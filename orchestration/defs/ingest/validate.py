@@ -1,8 +1,9 @@
 """Set-based validation: SQL generated from the contract and the rules, run inside the warehouse.
 
-Input is the temp view `_pf_batch` (`_row_number` and one text column per contract column).
-Output is `_pf_checked`: typed columns, the text as delivered (`_txt_<col>`), and `_reason` for
-rows breaking a rule (`message_sql` explains them, for those rows only). Casts are gated by regular
+Input is the temp view `_pf_batch` (one text column per contract column, and `_row_number` unless
+the rows are numbered in scan order). Output is the table `_pf_judged`: typed columns, the text as
+delivered (`_txt_<col>`), and `_reason` for rows breaking a rule (`message_sql` explains them, for
+those rows only); the view `_pf_checked` adds `_row_number` to it. Casts are gated by regular
 expressions so that no value can make a statement fail: a bad value becomes a quarantined row,
 never an error.
 """
@@ -17,9 +18,10 @@ from orchestration.warehouse import quote_ident
 INT_RE = r"^[+-]?[0-9]{1,18}(\.0+)?$"
 DEC_RE = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,2})?$"
 DATE_RE = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-TIME_RE = r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?)?"
+TIME_RE = r"[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?"
 OFFSET_RE = r"( ?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?))"
-TS_RE = DATE_RE + TIME_RE + OFFSET_RE + "?$"
+# A date alone, or a date and time with an optional UTC offset (ISO-8601 has no offset on a date).
+TS_RE = f"{DATE_RE}({TIME_RE}{OFFSET_RE}?)?$"
 MAX_DECIMAL = 1e14  # numeric(18,4) holds 14 integer digits
 MAX_ID_LENGTH = 64
 
@@ -44,7 +46,21 @@ def _day_ok(text: str) -> str:
     return f"(case when {day} <= 28 then true else {day} <= {last} end)"
 
 
-def typed_expr(column: Column, enums: dict[str, tuple[str, ...]]) -> str:
+def _duckdb_timestamp(t: str) -> str:
+    """DuckDB: a plain cast where no offset is given (most values, 3x cheaper than the time zone
+    path); otherwise the offset is normalised to a form DuckDB's parser takes and applied."""
+    offset_form = f"regexp_replace(regexp_replace({t}, ' ?[Zz]$', '+00:00'), ' ([+-])', '\\1')"
+    with_offset = (
+        f"case when {_day_ok(t)} then cast(cast({offset_form} as timestamp with time zone) "
+        "at time zone 'UTC' as timestamp) end"
+    )
+    return (
+        f"case when regexp_matches(substr({t}, 11), '[Zz+-]') then {with_offset} "
+        f"else try_cast({t} as timestamp) end"
+    )
+
+
+def typed_expr(column: Column, enums: dict[str, tuple[str, ...]], is_duckdb: bool = True) -> str:
     t = _clean(column.name)
     if column.type == "int":
         return f"case when {t} ~ {_lit(INT_RE)} then cast(split_part({t}, '.', 1) as bigint) end"
@@ -56,6 +72,10 @@ def typed_expr(column: Column, enums: dict[str, tuple[str, ...]]) -> str:
             f"case when {t} ~ {_lit(DEC_RE)} then case when abs({as_double}) < {MAX_DECIMAL} "
             f"then cast({as_double} as numeric(18,4)) end end"
         )
+    if column.type == "date" and is_duckdb:
+        return f"case when {t} ~ {_lit(DATE_RE + '$')} then try_cast({t} as date) end"
+    if column.type == "timestamp" and is_duckdb:
+        return f"case when {t} ~ {_lit(TS_RE)} then {_duckdb_timestamp(t)} end"
     if column.type == "date":
         return (
             f"case when {t} ~ {_lit(DATE_RE + '$')} then "
@@ -83,7 +103,7 @@ def _value_message(col: str, before: str, after: str) -> str:
     return f"{_lit(before + chr(34))} || {_txt(col)} || {_lit(chr(34) + after)}"
 
 
-def _checks(entity: str) -> list[tuple[str, str, str]]:
+def _checks(entity: str, batch: str = "_pf_batch") -> list[tuple[str, str, str]]:
     """(condition, reason, message SQL) in the order rows are judged."""
     rules = RULES[entity]
     cols = CONTRACT[entity]
@@ -144,43 +164,62 @@ def _checks(entity: str) -> list[tuple[str, str, str]]:
         cond = f"b.{q} is not null and not exists (select 1 from {raw_table(ref.entity)} r "
         cond += f"where r.{target} = b.{q})"
         if ref.in_batch:
-            cond += f" and not exists (select 1 from _pf_batch x where x.{target} = b.{q})"
+            cond += f" and not exists (select 1 from {batch} x where x.{target} = b.{q})"
         msg = _value_message(ref.column, f"unknown {ref.column} ", "")
         out.append((cond, "unknown_reference", msg))
     return out
 
 
-def checked_sql(entity: str, is_duckdb: bool = True) -> list[str]:
-    """Statements creating _pf_checked (typed values and the reason) from _pf_batch."""
+def checked_sql(entity: str, is_duckdb: bool = True, numbered: bool = True) -> list[str]:
+    """Statements creating _pf_judged and the view _pf_checked from _pf_batch.
+
+    `numbered=False`: _pf_batch has no `_row_number`; rows are numbered in scan order, which
+    DuckDB keeps (insertion order is preserved), so the heavy statements still run in parallel.
+    """
     cols = CONTRACT[entity]
     enums = RULES[entity].enums
     typed = ",\n    ".join(
-        f"{typed_expr(c, enums)} as {quote_ident(c.name)}, "
+        f"{typed_expr(c, enums, is_duckdb)} as {quote_ident(c.name)}, "
         f"nullif({quote_ident(c.name)}, '') as {_txt(c.name)}"
         for c in cols
     )
-    reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in _checks(entity))
+    # Dependents first: the outcome view (loader.py) reads _pf_checked.
+    reset = [
+        "drop view if exists _pf_outcome",
+        "drop table if exists _pf_classified",
+        "drop view if exists _pf_checked",
+        "drop table if exists _pf_judged",
+    ]
     if not is_duckdb:
+        reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in _checks(entity))
         # OFFSET 0 keeps PostgreSQL from inlining the subquery (which would re-parse a value
         # once per rule reading it) and saves writing the typed rows twice.
         return [
-            "drop table if exists _pf_checked",
-            f"create temp table _pf_checked as select b.*, case {reason} end as _reason "
+            *reset,
+            f"create temp table _pf_judged as select b.*, case {reason} end as _reason "
             f"from (select _row_number, {typed} from _pf_batch offset 0) b",
+            "create temp view _pf_checked as select * from _pf_judged",
         ]
-    # DuckDB is faster with the typed values materialized first (measured: 25%).
+    # DuckDB: type once, then judge in place. Rows are rarely rejected, so updating only those
+    # is much cheaper than copying every row into a judged table (measured: 3x on this step).
+    # Rules that look at the batch itself read the typed ids (equal to the text for ids).
+    checks = _checks(entity, batch="_pf_judged")
+    reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in checks)
+    number = "_row_number, " if numbered else ""
+    with_number = "*" if numbered else "row_number() over () as _row_number, *"
     return [
-        "drop table if exists _pf_typed",
-        f"create temp table _pf_typed as select _row_number, {typed} from _pf_batch",
-        "drop table if exists _pf_checked",
-        f"create temp table _pf_checked as select b.*, case {reason} end as _reason "
-        "from _pf_typed b",
+        *reset,
+        f"create temp table _pf_judged as select {number}{typed}, "
+        "cast(null as text) as _reason from _pf_batch",
+        f"update _pf_judged b set _reason = case {reason} end "
+        f"where {' or '.join(f'({cond})' for cond, _, _ in checks)}",
+        f"create temp view _pf_checked as select {with_number} from _pf_judged",
     ]
 
 
 def message_sql(entity: str) -> str:
     """The readable message of a rejected row of _pf_checked (alias b); built for those only."""
-    whens = [f"when {cond} then {msg}" for cond, _, msg in _checks(entity)]
+    whens = [f"when {cond} then {msg}" for cond, _, msg in _checks(entity, batch="_pf_judged")]
     if entity == "categories":  # the cycle rule is set-based (loader.py), after the row rules
         cycle = _value_message("category_id", "category_id ", " is its own ancestor")
         whens.insert(0, f"when b._reason = 'category_cycle' then {cycle}")
