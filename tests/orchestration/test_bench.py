@@ -68,7 +68,7 @@ def test_bench_duckdb_tiny(tmp_path):
 
     report = format_report(result)
     assert "duckdb" in report and "tx rows/s" in report and "ratio" in report
-    assert "Targets:" in report and "create _pf_checked" in report
+    assert "Targets:" in report and "create _pf_judged" in report
     json.dumps(result)  # plain data, ready for a --json option
 
     # A second run reuses the generation; a changed config regenerates it.
