@@ -160,14 +160,21 @@ def _repeats_a_key(conn: Connection, entity: str) -> bool:
 
 
 def _any_key_stored(conn: Connection, entity: str) -> bool:
-    """Whether a valid row's key is already stored (DuckDB prunes this scan by the batch keys'
-    min/max, so it stays cheap as the table grows when keys are roughly ordered)."""
-    on = _on_key("k", "s", RULES[entity].key)
-    rows = conn.fetchall(
-        f"select exists (select 1 from {raw_table(entity)} s join _pf_judged k on {on} "
-        "where k._reason is null)"
-    )
-    return bool(rows[0][0])
+    """Whether a valid row's key is already stored."""
+    raw, on = raw_table(entity), _on_key("k", "s", RULES[entity].key)
+    if conn.is_duckdb:
+        # A hash join; DuckDB prunes the stored side by the batch keys' min/max, so the scan
+        # stays cheap as the table grows when keys arrive roughly in order.
+        sql = f"select exists (select 1 from {raw} s join _pf_judged k on {on} "
+        sql += "where k._reason is null)"
+    else:
+        # One key-index probe per batch row: OFFSET 0 keeps PostgreSQL from turning this into a
+        # join, which it would plan blind (temp tables have no statistics) and could nest-loop.
+        sql = (
+            "select exists (select 1 from _pf_judged k where k._reason is null and exists "
+            f"(select 1 from {raw} s where {on} offset 0))"
+        )
+    return bool(conn.fetchall(sql)[0][0])
 
 
 def _count(conn: Connection, sql: str) -> int:
