@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_alert_history'}}}) }}
+
 -- The daily expiry rule (int_expiry_risk_days) on ledger_end_date() must agree with the FIFO
 -- ageing of the current stock: an open `expiring` alert exactly where fct_stock_ageing has stock
 -- expired or expiring within 30 days.

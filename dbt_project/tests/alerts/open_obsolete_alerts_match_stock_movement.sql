@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_alert_history'}}}) }}
+
 -- The daily obsolete rule of fct_alert_history on ledger_end_date() is fct_stock_movement's:
 -- an open `obsolete` alert exactly where fct_stock_movement.is_obsolete.
 with open_alerts as (
