@@ -62,7 +62,10 @@ pair_bounds as (
         part_id,
         location_id,
         min(activity_date) as first_date,
-        min(case when is_snapshot = 1 then activity_date end) as first_snapshot_date
+        min(case when is_snapshot = 1 then activity_date end) as first_snapshot_date,
+        -- a small integer per pair: the 19M-row window and joins at scale m sort and hash ints
+        row_number() over (order by part_id, location_id) as pair_number,
+        {{ surrogate_key(['part_id', 'location_id']) }} as pair_key
     from activity
     group by part_id, location_id
 
@@ -97,6 +100,8 @@ changed_days as (
 candidates as (
 
     select
+        pair_bounds.pair_number,
+        pair_bounds.pair_key,
         pair_bounds.part_id,
         pair_bounds.location_id,
         pair_bounds.first_date,
@@ -111,6 +116,8 @@ candidates as (
         on pair_bounds.part_id = changed_days.part_id
         and pair_bounds.location_id = changed_days.location_id
     group by
+        pair_bounds.pair_number,
+        pair_bounds.pair_key,
         pair_bounds.part_id,
         pair_bounds.location_id,
         pair_bounds.first_date,
@@ -121,6 +128,8 @@ candidates as (
 plan as (
 
     select
+        candidates.pair_number,
+        candidates.pair_key,
         candidates.part_id,
         candidates.location_id,
         case
@@ -138,7 +147,8 @@ plan as (
         previous.on_hand as anchor_on_hand,
         previous.reorder_threshold as anchor_reorder_threshold,
         previous.critical_threshold as anchor_critical_threshold,
-        previous.status as anchor_status
+        previous.status as anchor_status,
+        previous.last_issue_date as anchor_last_issue_date
     from candidates
     left join {{ this }} as previous
         on candidates.part_id = previous.part_id
@@ -152,6 +162,8 @@ plan as (
 plan as (
 
     select
+        pair_number,
+        pair_key,
         part_id,
         location_id,
         first_date as from_date,
@@ -159,7 +171,8 @@ plan as (
         cast(null as {{ int_type() }}) as anchor_on_hand,
         cast(null as {{ int_type() }}) as anchor_reorder_threshold,
         cast(null as {{ int_type() }}) as anchor_critical_threshold,
-        cast(null as {{ text_type() }}) as anchor_status
+        cast(null as {{ text_type() }}) as anchor_status,
+        cast(null as {{ date_type() }}) as anchor_last_issue_date
     from pair_bounds
 
 ),
@@ -177,99 +190,143 @@ calendar as (
 
 ),
 
-days as (
+ledger_days as (
 
     select
-        plan.part_id,
-        plan.location_id,
-        calendar.stock_date,
-        plan.has_anchor,
-        plan.anchor_on_hand,
-        plan.anchor_reorder_threshold,
-        plan.anchor_critical_threshold,
-        plan.anchor_status,
-        coalesce(daily_ledger.received_qty, 0) as received_qty,
-        coalesce(daily_ledger.issued_qty, 0) as issued_qty,
-        coalesce(daily_ledger.net_change, 0) as net_change,
-        snapshots.on_hand as snapshot_on_hand,
-        snapshots.reorder_threshold as snapshot_reorder_threshold,
-        snapshots.critical_threshold as snapshot_critical_threshold,
-        snapshots.status as snapshot_status,
-        case when snapshots.as_of is null then 0 else 1 end as is_snapshot_day
-    from plan
-    inner join calendar
-        on calendar.stock_date >= plan.from_date
-    left join daily_ledger
-        on plan.part_id = daily_ledger.part_id
-        and plan.location_id = daily_ledger.location_id
-        and calendar.stock_date = daily_ledger.stock_date
-    left join snapshots
-        on plan.part_id = snapshots.part_id
-        and plan.location_id = snapshots.location_id
-        and calendar.stock_date = snapshots.as_of
+        plan.pair_number,
+        daily_ledger.stock_date,
+        daily_ledger.received_qty,
+        daily_ledger.issued_qty,
+        daily_ledger.net_change
+    from daily_ledger
+    inner join plan
+        on daily_ledger.part_id = plan.part_id
+        and daily_ledger.location_id = plan.location_id
+        and daily_ledger.stock_date >= plan.from_date
 
 ),
 
-running as (
+snapshot_days as (
+
+    select
+        plan.pair_number,
+        snapshots.as_of as stock_date,
+        snapshots.on_hand,
+        snapshots.reorder_threshold,
+        snapshots.critical_threshold,
+        snapshots.status
+    from snapshots
+    inner join plan
+        on snapshots.part_id = plan.part_id
+        and snapshots.location_id = plan.location_id
+        and snapshots.as_of >= plan.from_date
+
+),
+
+days as (
+
+    select
+        plan.pair_number,
+        calendar.stock_date,
+        coalesce(ledger_days.received_qty, 0) as received_qty,
+        coalesce(ledger_days.issued_qty, 0) as issued_qty,
+        coalesce(ledger_days.net_change, 0) as net_change,
+        snapshot_days.on_hand as snapshot_on_hand
+    from plan
+    inner join calendar
+        on calendar.stock_date >= plan.from_date
+    left join ledger_days
+        on plan.pair_number = ledger_days.pair_number
+        and calendar.stock_date = ledger_days.stock_date
+    left join snapshot_days
+        on plan.pair_number = snapshot_days.pair_number
+        and calendar.stock_date = snapshot_days.stock_date
+
+),
+
+-- One window pass: running net change, the day of the latest snapshot so far (the anchor) and the
+-- latest ISSUE day so far.
+running as materialized (
 
     select
         *,
         sum(net_change) over pair_days as cumulative_change,
-        -- snapshot_group n = the days from the pair's n-th snapshot (in this run) to the next one
-        sum(is_snapshot_day) over pair_days as snapshot_group
+        max(case when snapshot_on_hand is not null then stock_date end) over pair_days as anchor_date,
+        max(case when issued_qty > 0 then stock_date end) over pair_days as last_issue_date
     from days
     window pair_days as (
-        partition by part_id, location_id
+        partition by pair_number
         order by stock_date
         rows between unbounded preceding and current row
     )
 
 ),
 
-offsets as (
+-- Each snapshot day as an anchor: on_hand = cumulative_change + anchor_offset until the next one.
+anchors as (
 
     select
-        *,
-        max(snapshot_on_hand - cumulative_change) over snapshot_span as group_offset,
-        max(snapshot_reorder_threshold) over snapshot_span as group_reorder_threshold,
-        max(snapshot_critical_threshold) over snapshot_span as group_critical_threshold,
-        max(snapshot_status) over snapshot_span as group_status,
-        max(case when snapshot_group = 1 then snapshot_on_hand - cumulative_change end)
-            over (partition by part_id, location_id) as first_snapshot_offset
+        running.pair_number,
+        running.stock_date as anchor_date,
+        running.snapshot_on_hand - running.cumulative_change as anchor_offset,
+        snapshot_days.reorder_threshold,
+        snapshot_days.critical_threshold,
+        snapshot_days.status,
+        row_number() over (
+            partition by running.pair_number order by running.stock_date
+        ) as anchor_number
     from running
-    window snapshot_span as (partition by part_id, location_id, snapshot_group)
+    inner join snapshot_days
+        on running.pair_number = snapshot_days.pair_number
+        and running.stock_date = snapshot_days.stock_date
 
 ),
 
 positions as (
 
     select
-        part_id,
-        location_id,
-        stock_date,
-        received_qty,
-        issued_qty,
-        net_change,
-        snapshot_on_hand,
-        cumulative_change + case
-            when snapshot_group > 0 then group_offset
-            when has_anchor = 1 then anchor_on_hand
-            else coalesce(first_snapshot_offset, 0)
+        plan.pair_key,
+        plan.part_id,
+        plan.location_id,
+        running.stock_date,
+        running.received_qty,
+        running.issued_qty,
+        running.net_change,
+        running.snapshot_on_hand,
+        coalesce(running.last_issue_date, plan.anchor_last_issue_date) as last_issue_date,
+        running.cumulative_change + case
+            when running.anchor_date is not null then anchors.anchor_offset
+            when plan.has_anchor = 1 then plan.anchor_on_hand
+            else coalesce(first_anchor.anchor_offset, 0)
         end as on_hand,
-        case when snapshot_group > 0 then group_reorder_threshold else anchor_reorder_threshold end
-            as reorder_threshold,
-        case when snapshot_group > 0 then group_critical_threshold else anchor_critical_threshold end
-            as critical_threshold,
         case
-            when snapshot_group > 0 then group_status
-            else coalesce(anchor_status, 'active')
+            when running.anchor_date is not null then anchors.reorder_threshold
+            else plan.anchor_reorder_threshold
+        end as reorder_threshold,
+        case
+            when running.anchor_date is not null then anchors.critical_threshold
+            else plan.anchor_critical_threshold
+        end as critical_threshold,
+        case
+            when running.anchor_date is not null then anchors.status
+            else coalesce(plan.anchor_status, 'active')
         end as status
-    from offsets
+    from running
+    inner join plan
+        on running.pair_number = plan.pair_number
+    left join anchors
+        on running.pair_number = anchors.pair_number
+        and running.anchor_date = anchors.anchor_date
+    left join anchors as first_anchor
+        on running.pair_number = first_anchor.pair_number
+        and first_anchor.anchor_number = 1
 
 )
 
 select
-    {{ surrogate_key(['positions.part_id', 'positions.location_id', 'positions.stock_date']) }} as daily_stock_key,
+    -- the pair's md5 (computed once per pair) and the day: no md5 per row
+    {{ dbt.concat(['positions.pair_key', "'|'", "cast(positions.stock_date as " ~ text_type() ~ ")"]) }}
+        as daily_stock_key,
     positions.part_id,
     positions.location_id,
     positions.stock_date,
@@ -285,6 +342,7 @@ select
     cast(positions.on_hand * parts.unit_cost as {{ money_type() }}) as inventory_value,
     case when positions.on_hand <= 0 then true else false end as is_stockout,
     cast(positions.snapshot_on_hand as {{ int_type() }}) as snapshot_on_hand,
+    positions.last_issue_date,
     cast(
         {{ loaded_through(['int_transactions_signed', 'stg_inventory__stock_levels', 'stg_inventory__parts']) }}
         as {{ timestamp_type() }}

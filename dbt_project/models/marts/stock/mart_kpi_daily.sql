@@ -10,73 +10,88 @@ with daily_stock as (
 
 ),
 
-pair_days as (
+pairs as (
 
     select
-        daily_stock.*,
-        daily_stock.stock_date - coalesce(
-            max(case when daily_stock.issued_qty > 0 then daily_stock.stock_date end) over pair_history,
-            min(daily_stock.stock_date) over pair_history
-        ) as days_without_issue
-    from daily_stock
-    window pair_history as (
-        partition by daily_stock.part_id, daily_stock.location_id
-        order by daily_stock.stock_date
-        rows between unbounded preceding and current row
-    )
+        movement.part_id,
+        movement.location_id,
+        movement.first_activity_date,
+        movement.category_id,
+        movement.region
+    from {{ ref('fct_stock_movement') }} as movement
 
 ),
 
-count_checks as (
+stock_grain as (
 
     select
-        part_id,
-        location_id,
-        count_date,
+        daily_stock.stock_date,
+        daily_stock.location_id,
+        pairs.region,
+        pairs.category_id,
+        count(*) as item_count,
+        count(case when daily_stock.on_hand > 0 then 1 end) as stocked_item_count,
+        count(case when daily_stock.is_active then 1 end) as active_pair_days,
+        count(case when daily_stock.is_active and daily_stock.is_stockout then 1 end)
+            as stockout_pair_days,
+        sum(daily_stock.on_hand) as on_hand_units,
+        sum(daily_stock.inventory_value) as inventory_value,
+        sum(daily_stock.issued_qty) as issued_qty,
+        sum(daily_stock.issued_qty * daily_stock.unit_cost) as issue_cost,
+        -- days without issue: from the last ISSUE, or from the pair's first day if none yet
+        sum(case
+            when daily_stock.on_hand > 0
+                and daily_stock.stock_date - coalesce(daily_stock.last_issue_date, pairs.first_activity_date)
+                    >= {{ var('obsolete_after_days') }}
+                then daily_stock.inventory_value else 0
+        end) as obsolete_value,
+        sum(case
+            when daily_stock.on_hand > 0
+                and daily_stock.stock_date - coalesce(daily_stock.last_issue_date, pairs.first_activity_date)
+                    >= {{ var('slow_moving_after_days') }}
+                and daily_stock.stock_date - coalesce(daily_stock.last_issue_date, pairs.first_activity_date)
+                    < {{ var('obsolete_after_days') }}
+                then daily_stock.inventory_value else 0
+        end) as slow_moving_value
+    from daily_stock
+    inner join pairs
+        on daily_stock.part_id = pairs.part_id
+        and daily_stock.location_id = pairs.location_id
+    group by daily_stock.stock_date, daily_stock.location_id, pairs.region, pairs.category_id
+
+),
+
+count_grain as (
+
+    select
+        counts.count_date,
+        counts.location_id,
+        pairs.region,
+        pairs.category_id,
         count(*) as counts_checked,
-        count(case when is_accurate then 1 end) as counts_accurate
-    from {{ ref('fct_stock_counts') }}
-    group by part_id, location_id, count_date
+        count(case when counts.is_accurate then 1 end) as counts_accurate
+    from {{ ref('fct_stock_counts') }} as counts
+    inner join pairs
+        on counts.part_id = pairs.part_id
+        and counts.location_id = pairs.location_id
+    group by counts.count_date, counts.location_id, pairs.region, pairs.category_id
 
 ),
 
 grain as (
 
     select
-        pair_days.stock_date,
-        pair_days.location_id,
-        locations.region,
-        parts.category_id,
-        count(*) as item_count,
-        count(case when pair_days.on_hand > 0 then 1 end) as stocked_item_count,
-        count(case when pair_days.is_active then 1 end) as active_pair_days,
-        count(case when pair_days.is_active and pair_days.is_stockout then 1 end) as stockout_pair_days,
-        sum(pair_days.on_hand) as on_hand_units,
-        sum(pair_days.inventory_value) as inventory_value,
-        sum(pair_days.issued_qty) as issued_qty,
-        sum(pair_days.issued_qty * pair_days.unit_cost) as issue_cost,
-        sum(case
-            when pair_days.on_hand > 0 and pair_days.days_without_issue >= {{ var('obsolete_after_days') }}
-                then pair_days.inventory_value else 0
-        end) as obsolete_value,
-        sum(case
-            when pair_days.on_hand > 0
-                and pair_days.days_without_issue >= {{ var('slow_moving_after_days') }}
-                and pair_days.days_without_issue < {{ var('obsolete_after_days') }}
-                then pair_days.inventory_value else 0
-        end) as slow_moving_value,
-        sum(coalesce(count_checks.counts_checked, 0)) as counts_checked,
-        sum(coalesce(count_checks.counts_accurate, 0)) as counts_accurate
-    from pair_days
-    left join {{ ref('stg_inventory__locations') }} as locations
-        on pair_days.location_id = locations.location_id
-    left join {{ ref('stg_inventory__parts') }} as parts
-        on pair_days.part_id = parts.part_id
-    left join count_checks
-        on pair_days.part_id = count_checks.part_id
-        and pair_days.location_id = count_checks.location_id
-        and pair_days.stock_date = count_checks.count_date
-    group by pair_days.stock_date, pair_days.location_id, locations.region, parts.category_id
+        stock_grain.*,
+        coalesce(count_grain.counts_checked, 0) as counts_checked,
+        coalesce(count_grain.counts_accurate, 0) as counts_accurate
+    from stock_grain
+    left join count_grain
+        on stock_grain.stock_date = count_grain.count_date
+        and stock_grain.location_id = count_grain.location_id
+        and (stock_grain.region = count_grain.region
+            or (stock_grain.region is null and count_grain.region is null))
+        and (stock_grain.category_id = count_grain.category_id
+            or (stock_grain.category_id is null and count_grain.category_id is null))
 
 ),
 
