@@ -8,7 +8,7 @@ MANIFEST := dbt_project/target/manifest.json
 LANDING ?= data/landing
 PORT ?= 8501
 
-.PHONY: install manifest data materialize serve demo test lint format dev clean
+.PHONY: install manifest data materialize serve demo test lint format dev clean docs
 
 install: $(STAMP)
 
@@ -35,6 +35,14 @@ serve: install
 		--server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
 
 demo: data materialize serve
+
+# dbt docs (models, column formulas, tests, lineage) with the catalog of the configured warehouse
+# (run `make materialize` first for column types; an empty warehouse still gives the docs).
+docs: manifest
+	@mkdir -p data
+	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir .
+	@echo "Docs: dbt_project/target/index.html. Serve them on http://127.0.0.1:8080 with:"
+	@echo "  cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080"
 
 test: manifest
 	$(BIN)/ruff check .

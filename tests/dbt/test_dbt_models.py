@@ -35,6 +35,7 @@ MART_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("demand_date", "date"),
         ("issued_qty", "bigint"),
         ("returned_qty", "bigint"),
+        ("loaded_through", "timestamp"),
     ],
     "fct_inventory_position": [
         ("position_key", "text"),

@@ -25,5 +25,6 @@ select
     ) as signed_quantity,
     unit_cost,
     reference,
-    user_id
+    user_id,
+    _loaded_at
 from transactions

@@ -1,0 +1,352 @@
+-- Daily end-of-day stock per part and location, from the pair's first activity (snapshot or
+-- transaction) to ledger_end_date. A snapshot is the END-of-day position of its as_of day, so
+--   on_hand(d) = anchor.on_hand + (cumulative net change through d) - (cumulative net change through anchor day)
+-- where the anchor is the latest snapshot on or before d, or, before the pair's first snapshot,
+-- that first snapshot (the ledger is rolled BACK from it: the opening stock of a pair is usually
+-- not in the ledger), or, for a pair without any snapshot, zero before its first transaction.
+--
+-- Incremental: rows of a pair are recomputed from the first day touched by data loaded since the
+-- previous build (late transactions or snapshots, a changed part cost) and from the previous
+-- last day on; the day before acts as the anchor, read from this table. A change on or before the
+-- pair's first snapshot (it moves the roll-back) or without an anchor row recomputes the pair.
+{{ config(
+    materialized='incremental',
+    unique_key='daily_stock_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+
+with transactions as (
+
+    select * from {{ ref('int_transactions_signed') }}
+
+),
+
+snapshots as (
+
+    select * from {{ ref('stg_inventory__stock_levels') }}
+
+),
+
+parts as (
+
+    select * from {{ ref('stg_inventory__parts') }}
+
+),
+
+daily_ledger as (
+
+    select
+        part_id,
+        location_id,
+        occurred_date as stock_date,
+        sum(case when type = 'RECEIPT' then quantity else 0 end) as received_qty,
+        sum(case when type = 'ISSUE' then quantity else 0 end) as issued_qty,
+        sum(signed_quantity) as net_change
+    from transactions
+    group by part_id, location_id, occurred_date
+
+),
+
+activity as (
+
+    select part_id, location_id, stock_date as activity_date, 0 as is_snapshot from daily_ledger
+    union all
+    select part_id, location_id, as_of as activity_date, 1 as is_snapshot from snapshots
+
+),
+
+pair_bounds as (
+
+    select
+        part_id,
+        location_id,
+        min(activity_date) as first_date,
+        min(case when is_snapshot = 1 then activity_date end) as first_snapshot_date,
+        -- a small integer per pair: the 19M-row window and joins at scale m sort and hash ints
+        row_number() over (order by part_id, location_id) as pair_number,
+        {{ surrogate_key(['part_id', 'location_id']) }} as pair_key
+    from activity
+    group by part_id, location_id
+
+),
+
+{% if is_incremental() %}
+
+previous_build as (
+
+    select max(stock_date) as end_date from {{ this }}
+
+),
+
+changed_days as (
+
+    select part_id, location_id, occurred_date as changed_date
+    from transactions
+    where _loaded_at > {{ previous_loaded_through() }}
+    union all
+    select part_id, location_id, as_of as changed_date
+    from snapshots
+    where _loaded_at > {{ previous_loaded_through() }}
+    union all
+    select pair_bounds.part_id, pair_bounds.location_id, pair_bounds.first_date as changed_date
+    from pair_bounds
+    inner join parts
+        on pair_bounds.part_id = parts.part_id
+    where parts._loaded_at > {{ previous_loaded_through() }}
+
+),
+
+candidates as (
+
+    select
+        pair_bounds.pair_number,
+        pair_bounds.pair_key,
+        pair_bounds.part_id,
+        pair_bounds.location_id,
+        pair_bounds.first_date,
+        pair_bounds.first_snapshot_date,
+        least(
+            min(changed_days.changed_date),
+            max(previous_build.end_date) + 1
+        ) as candidate_date
+    from pair_bounds
+    cross join previous_build
+    left join changed_days
+        on pair_bounds.part_id = changed_days.part_id
+        and pair_bounds.location_id = changed_days.location_id
+    group by
+        pair_bounds.pair_number,
+        pair_bounds.pair_key,
+        pair_bounds.part_id,
+        pair_bounds.location_id,
+        pair_bounds.first_date,
+        pair_bounds.first_snapshot_date
+
+),
+
+plan as (
+
+    select
+        candidates.pair_number,
+        candidates.pair_key,
+        candidates.part_id,
+        candidates.location_id,
+        case
+            when previous.part_id is null
+                or candidates.candidate_date <= candidates.first_snapshot_date
+                then candidates.first_date
+            else candidates.candidate_date
+        end as from_date,
+        case
+            when previous.part_id is null
+                or candidates.candidate_date <= candidates.first_snapshot_date
+                then 0
+            else 1
+        end as has_anchor,
+        previous.on_hand as anchor_on_hand,
+        previous.reorder_threshold as anchor_reorder_threshold,
+        previous.critical_threshold as anchor_critical_threshold,
+        previous.status as anchor_status,
+        previous.last_issue_date as anchor_last_issue_date
+    from candidates
+    left join {{ this }} as previous
+        on candidates.part_id = previous.part_id
+        and candidates.location_id = previous.location_id
+        and previous.stock_date = candidates.candidate_date - 1
+
+),
+
+{% else %}
+
+plan as (
+
+    select
+        pair_number,
+        pair_key,
+        part_id,
+        location_id,
+        first_date as from_date,
+        0 as has_anchor,
+        cast(null as {{ int_type() }}) as anchor_on_hand,
+        cast(null as {{ int_type() }}) as anchor_reorder_threshold,
+        cast(null as {{ int_type() }}) as anchor_critical_threshold,
+        cast(null as {{ text_type() }}) as anchor_status,
+        cast(null as {{ date_type() }}) as anchor_last_issue_date
+    from pair_bounds
+
+),
+
+{% endif %}
+
+calendar as (
+
+    select cast(calendar_ts as date) as stock_date
+    from generate_series(
+        (select cast(min(from_date) as timestamp) from plan),
+        (select cast({{ ledger_end_date() }} as timestamp)),
+        interval '1 day'
+    ) as days (calendar_ts)
+
+),
+
+ledger_days as (
+
+    select
+        plan.pair_number,
+        daily_ledger.stock_date,
+        daily_ledger.received_qty,
+        daily_ledger.issued_qty,
+        daily_ledger.net_change
+    from daily_ledger
+    inner join plan
+        on daily_ledger.part_id = plan.part_id
+        and daily_ledger.location_id = plan.location_id
+        and daily_ledger.stock_date >= plan.from_date
+
+),
+
+snapshot_days as (
+
+    select
+        plan.pair_number,
+        snapshots.as_of as stock_date,
+        snapshots.on_hand,
+        snapshots.reorder_threshold,
+        snapshots.critical_threshold,
+        snapshots.status
+    from snapshots
+    inner join plan
+        on snapshots.part_id = plan.part_id
+        and snapshots.location_id = plan.location_id
+        and snapshots.as_of >= plan.from_date
+
+),
+
+days as (
+
+    select
+        plan.pair_number,
+        calendar.stock_date,
+        coalesce(ledger_days.received_qty, 0) as received_qty,
+        coalesce(ledger_days.issued_qty, 0) as issued_qty,
+        coalesce(ledger_days.net_change, 0) as net_change,
+        snapshot_days.on_hand as snapshot_on_hand
+    from plan
+    inner join calendar
+        on calendar.stock_date >= plan.from_date
+    left join ledger_days
+        on plan.pair_number = ledger_days.pair_number
+        and calendar.stock_date = ledger_days.stock_date
+    left join snapshot_days
+        on plan.pair_number = snapshot_days.pair_number
+        and calendar.stock_date = snapshot_days.stock_date
+
+),
+
+-- One window pass: running net change, the day of the latest snapshot so far (the anchor) and the
+-- latest ISSUE day so far.
+running as materialized (
+
+    select
+        *,
+        sum(net_change) over pair_days as cumulative_change,
+        max(case when snapshot_on_hand is not null then stock_date end) over pair_days as anchor_date,
+        max(case when issued_qty > 0 then stock_date end) over pair_days as last_issue_date
+    from days
+    window pair_days as (
+        partition by pair_number
+        order by stock_date
+        rows between unbounded preceding and current row
+    )
+
+),
+
+-- Each snapshot day as an anchor: on_hand = cumulative_change + anchor_offset until the next one.
+anchors as (
+
+    select
+        running.pair_number,
+        running.stock_date as anchor_date,
+        running.snapshot_on_hand - running.cumulative_change as anchor_offset,
+        snapshot_days.reorder_threshold,
+        snapshot_days.critical_threshold,
+        snapshot_days.status,
+        row_number() over (
+            partition by running.pair_number order by running.stock_date
+        ) as anchor_number
+    from running
+    inner join snapshot_days
+        on running.pair_number = snapshot_days.pair_number
+        and running.stock_date = snapshot_days.stock_date
+
+),
+
+positions as (
+
+    select
+        plan.pair_key,
+        plan.part_id,
+        plan.location_id,
+        running.stock_date,
+        running.received_qty,
+        running.issued_qty,
+        running.net_change,
+        running.snapshot_on_hand,
+        coalesce(running.last_issue_date, plan.anchor_last_issue_date) as last_issue_date,
+        running.cumulative_change + case
+            when running.anchor_date is not null then anchors.anchor_offset
+            when plan.has_anchor = 1 then plan.anchor_on_hand
+            else coalesce(first_anchor.anchor_offset, 0)
+        end as on_hand,
+        case
+            when running.anchor_date is not null then anchors.reorder_threshold
+            else plan.anchor_reorder_threshold
+        end as reorder_threshold,
+        case
+            when running.anchor_date is not null then anchors.critical_threshold
+            else plan.anchor_critical_threshold
+        end as critical_threshold,
+        case
+            when running.anchor_date is not null then anchors.status
+            else coalesce(plan.anchor_status, 'active')
+        end as status
+    from running
+    inner join plan
+        on running.pair_number = plan.pair_number
+    left join anchors
+        on running.pair_number = anchors.pair_number
+        and running.anchor_date = anchors.anchor_date
+    left join anchors as first_anchor
+        on running.pair_number = first_anchor.pair_number
+        and first_anchor.anchor_number = 1
+
+)
+
+select
+    -- the pair's md5 (computed once per pair) and the day: no md5 per row
+    {{ dbt.concat(['positions.pair_key', "'|'", "cast(positions.stock_date as " ~ text_type() ~ ")"]) }}
+        as daily_stock_key,
+    positions.part_id,
+    positions.location_id,
+    positions.stock_date,
+    cast(positions.on_hand as {{ int_type() }}) as on_hand,
+    cast(positions.received_qty as {{ int_type() }}) as received_qty,
+    cast(positions.issued_qty as {{ int_type() }}) as issued_qty,
+    cast(positions.net_change as {{ int_type() }}) as net_change,
+    cast(positions.reorder_threshold as {{ int_type() }}) as reorder_threshold,
+    cast(positions.critical_threshold as {{ int_type() }}) as critical_threshold,
+    cast(positions.status as {{ text_type() }}) as status,
+    case when positions.status = 'active' then true else false end as is_active,
+    cast(parts.unit_cost as {{ money_type() }}) as unit_cost,
+    cast(positions.on_hand * parts.unit_cost as {{ money_type() }}) as inventory_value,
+    case when positions.on_hand <= 0 then true else false end as is_stockout,
+    cast(positions.snapshot_on_hand as {{ int_type() }}) as snapshot_on_hand,
+    positions.last_issue_date,
+    cast(
+        {{ loaded_through(['int_transactions_signed', 'stg_inventory__stock_levels', 'stg_inventory__parts']) }}
+        as {{ timestamp_type() }}
+    ) as loaded_through
+from positions
+left join parts
+    on positions.part_id = parts.part_id
