@@ -17,25 +17,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from orchestration import env
 from orchestration.bench import (
     ENTITY_ORDER,
-    _create_database,
-    _drop_database,
     _entity_files,
-    _in_fresh_process,
-    _num,
-    _pg_problem,
-    _table,
-    ensure_dataset,
 )
-from orchestration.generator import PRESETS, GeneratorConfig
 
 FEATURE_MODEL = "fct_demand_features"
 # The targets.

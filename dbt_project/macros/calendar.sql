@@ -24,3 +24,13 @@
     sin(2 * pi() * cast({{ position }} as {{ double_type() }}) / {{ period }}) as {{ name }}_sin,
     cos(2 * pi() * cast({{ position }} as {{ double_type() }}) / {{ period }}) as {{ name }}_cos
 {%- endmacro %}
+
+{#- First day of the feature marts: the last var feature_window_days days of the data (null =
+    all of it, from 1900-01-01 on). -#}
+{% macro feature_first_day() -%}
+    {%- if var('feature_window_days') -%}
+        ({{ ledger_end_date() }} - {{ var('feature_window_days') - 1 }})
+    {%- else -%}
+        cast('1900-01-01' as date)
+    {%- endif -%}
+{%- endmacro %}
