@@ -49,8 +49,9 @@ def seed_text(rows: list[tuple[str, str, str]]) -> str:
     return out.getvalue()
 
 
-def write_seed(path: Path = SEED_PATH) -> int:
-    """Write the seed CSV; returns the number of holiday rows."""
+def write_seed(path: Path | None = None) -> int:
+    """Write the seed CSV (default SEED_PATH); returns the number of holiday rows."""
+    path = path or SEED_PATH
     rows = holiday_rows()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(seed_text(rows), encoding="utf-8")
