@@ -143,6 +143,40 @@ def test_feature_classes_are_monthly_as_of_the_month_start(world: str, marts_lan
     assert merged["abc_class"].nunique() == 3 and merged["demand_pattern"].nunique() >= 2
 
 
+def test_weekly_features_match_pandas_on_a_sample(world: str, marts_landing: Path) -> None:
+    daily, _ = daily_demand(marts_landing)
+    pairs = sample_pairs(daily)
+    sample = daily.merge(pairs)
+    sample["week_start"] = sample["demand_date"].dt.to_period("W-SUN").dt.start_time
+    weeks = (
+        sample.groupby(["part_id", "location_id", "week_start"])["issued_qty"]
+        .agg(["sum", "size"])
+        .reset_index()
+    )
+    weeks = weeks[weeks["size"] == 7].rename(columns={"sum": "qty"})
+    grouped = weeks.groupby(["part_id", "location_id"])["qty"]
+    weeks["lag_1_qty"] = grouped.shift(1)
+    weeks["rolling_mean_4"] = grouped.transform(lambda x: x.shift(1).rolling(4, 1).mean())
+    weeks["rolling_std_13"] = grouped.transform(lambda x: x.shift(1).rolling(13, 1).std())
+    weeks["next_4"] = grouped.transform(lambda x: x[::-1].rolling(4, 4).sum()[::-1])
+
+    got = query(world, "select * from marts.fct_demand_features_weekly")
+    got["week_start"] = pd.to_datetime(got["week_start"])
+    got = got.merge(pairs).sort_values(["part_id", "location_id", "week_start"])
+    weeks = weeks.rename(columns={"next_4": "target_next_4_weeks_qty", "qty": "target_qty"})
+    keys = ["part_id", "location_id", "week_start"]
+    merged = weeks.merge(got, on=keys, how="outer", suffixes=("_want", ""))
+    assert len(merged) == len(weeks) == len(got) > 0
+    for col in ("target_qty", "lag_1_qty", "rolling_mean_4", "rolling_std_13"):
+        np.testing.assert_allclose(
+            merged[col].astype(float), merged[f"{col}_want"].astype(float), rtol=1e-9, err_msg=col
+        )
+    np.testing.assert_allclose(
+        merged["target_next_4_weeks_qty"].astype(float),
+        merged["target_next_4_weeks_qty_want"].astype(float),
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Rebuilds on a copy of the world
 # --------------------------------------------------------------------------------------------
