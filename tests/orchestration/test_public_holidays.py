@@ -32,3 +32,15 @@ def test_cli_writes_the_seed(tmp_path, monkeypatch) -> None:
     result = CliRunner().invoke(app, ["holidays"])
     assert result.exit_code == 0, result.output
     assert target.read_text(encoding="utf-8") == seed_text(holiday_rows())
+
+
+def test_seed_is_a_dagster_asset_upstream_of_the_calendar_and_features() -> None:
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    seed = dg.AssetKey(["staging", "public_holidays"])
+    assert seed in graph.get_all_asset_keys()
+    for model in ("dim_date", "fct_demand_features", "fct_demand_features_weekly"):
+        assert seed in graph.get(dg.AssetKey(["marts", model])).parent_keys, model
