@@ -135,6 +135,9 @@ def feature_input(url: str) -> tuple[Any, date, date]:
     from orchestration.warehouse import connect
 
     with connect(env.Warehouse(url)) as conn:
+        if conn.is_duckdb:
+            # DuckDB's own progress bar would garble the report on stdout.
+            conn.raw.execute("set enable_progress_bar = false")
         first_day = conn.fetchall(f"select min(demand_date) from marts.{FEATURE_MODEL}")[0][0]
         first_read = date(first_day.year - 1, first_day.month, 1)
         demand = conn.query_df(
@@ -160,6 +163,8 @@ def run_reference(url: str, sample_pairs: int = 40) -> dict[str, Any]:
     parts = sorted(set(pairs["part_id"]))
     marks = ", ".join("?" for _ in parts)
     with connect(env.Warehouse(url)) as conn:
+        if conn.is_duckdb:
+            conn.raw.execute("set enable_progress_bar = false")
         sql_rows = conn.query_df(
             f"select * from marts.{FEATURE_MODEL} where part_id in ({marks})", tuple(parts)
         )
