@@ -8,7 +8,7 @@ MANIFEST := dbt_project/target/manifest.json
 LANDING ?= data/landing
 PORT ?= 8501
 
-.PHONY: install manifest data materialize serve demo test lint format dev clean docs
+.PHONY: install manifest data materialize serve demo test lint format dev clean docs bench
 
 install: $(STAMP)
 
@@ -48,6 +48,14 @@ test: manifest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# Benchmarks print numbers and ratios: `make bench` = marts on DuckDB and PostgreSQL at scale m;
+# `make bench SCALE=demo WAREHOUSE=duckdb`, `make bench BENCH=ingest`.
+BENCH ?= marts
+SCALE ?= m
+WAREHOUSE ?= both
+bench: manifest
+	$(BIN)/partsflow bench $(BENCH) --scale $(SCALE) $(if $(filter marts,$(BENCH)),--warehouse $(WAREHOUSE))
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -157,5 +157,36 @@ def bench_ingest(
     typer.echo(format_report(run(scale.value, data_dir)))
 
 
+class BenchWarehouse(StrEnum):
+    duckdb = "duckdb"
+    postgres = "postgres"
+    both = "both"
+
+
+@bench_app.command("marts")
+def bench_marts(
+    scale: Annotated[Scale, typer.Option(help="Generator preset to build.")] = Scale.m,
+    warehouse: Annotated[
+        BenchWarehouse, typer.Option(help="Which warehouse(s) to build on.")
+    ] = BenchWarehouse.both,
+    data_dir: Annotated[Path | None, typer.Option(help="Reuse or write the data here.")] = None,
+) -> None:
+    """dbt build time per model group, and the SQL feature mart vs. the old pandas pipeline."""
+    from orchestration.bench_marts import bench_marts as run
+    from orchestration.bench_marts import format_report
+
+    kinds = ("duckdb", "postgres") if warehouse is BenchWarehouse.both else (warehouse.value,)
+    typer.echo(format_report(run(scale.value, data_dir, warehouses=kinds)))
+
+
+@app.command()
+def holidays() -> None:
+    """Regenerate the dbt seed of public holidays (dbt_project/seeds/public_holidays.csv)."""
+    from orchestration.public_holidays import SEED_PATH, write_seed
+
+    rows = write_seed()
+    typer.echo(f"Wrote {rows} holidays to {SEED_PATH}")
+
+
 if __name__ == "__main__":
     app()

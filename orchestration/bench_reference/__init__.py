@@ -1,0 +1,1 @@
+"""Reference implementations the benchmarks measure the warehouse against."""
