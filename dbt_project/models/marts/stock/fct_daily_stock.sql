@@ -197,10 +197,7 @@ event_rows as (
         daily_ledger.received_qty,
         daily_ledger.issued_qty,
         daily_ledger.net_change,
-        cast(null as {{ int_type() }}) as snapshot_on_hand,
-        cast(null as {{ int_type() }}) as reorder_threshold,
-        cast(null as {{ int_type() }}) as critical_threshold,
-        cast(null as {{ text_type() }}) as status
+        cast(null as {{ int_type() }}) as snapshot_on_hand
     from daily_ledger
     inner join plan
         on daily_ledger.part_id = plan.part_id
@@ -213,10 +210,7 @@ event_rows as (
         0 as received_qty,
         0 as issued_qty,
         0 as net_change,
-        snapshots.on_hand as snapshot_on_hand,
-        snapshots.reorder_threshold,
-        snapshots.critical_threshold,
-        snapshots.status
+        snapshots.on_hand as snapshot_on_hand
     from snapshots
     inner join plan
         on snapshots.part_id = plan.part_id
@@ -229,15 +223,12 @@ event_rows as (
         0 as received_qty,
         0 as issued_qty,
         0 as net_change,
-        cast(null as {{ int_type() }}) as snapshot_on_hand,
-        cast(null as {{ int_type() }}) as reorder_threshold,
-        cast(null as {{ int_type() }}) as critical_threshold,
-        cast(null as {{ text_type() }}) as status
+        cast(null as {{ int_type() }}) as snapshot_on_hand
     from plan
 
 ),
 
--- at most one ledger row and one snapshot per pair and day, so max() picks the snapshot's values
+-- at most one ledger row and one snapshot per pair and day, so max() picks the snapshot's on_hand
 events as (
 
     select
@@ -246,10 +237,7 @@ events as (
         sum(event_rows.received_qty) as received_qty,
         sum(event_rows.issued_qty) as issued_qty,
         sum(event_rows.net_change) as net_change,
-        max(event_rows.snapshot_on_hand) as snapshot_on_hand,
-        max(event_rows.reorder_threshold) as reorder_threshold,
-        max(event_rows.critical_threshold) as critical_threshold,
-        max(event_rows.status) as status
+        max(event_rows.snapshot_on_hand) as snapshot_on_hand
     from event_rows
     cross join ledger_end
     where event_rows.stock_date <= ledger_end.end_date
@@ -281,14 +269,20 @@ running as (
 anchors as (
 
     select
-        pair_number,
-        anchor_number,
-        snapshot_on_hand - cumulative_change as anchor_offset,
-        reorder_threshold,
-        critical_threshold,
-        status
+        running.pair_number,
+        running.anchor_number,
+        running.snapshot_on_hand - running.cumulative_change as anchor_offset,
+        snapshots.reorder_threshold,
+        snapshots.critical_threshold,
+        snapshots.status
     from running
-    where snapshot_on_hand is not null
+    inner join plan
+        on running.pair_number = plan.pair_number
+    inner join snapshots
+        on plan.part_id = snapshots.part_id
+        and plan.location_id = snapshots.location_id
+        and running.stock_date = snapshots.as_of
+    where running.snapshot_on_hand is not null
 
 ),
 
@@ -365,11 +359,16 @@ typed_positions as (
 
 loaded as (
 
-    select
-        cast(
-            {{ loaded_through(['int_transactions_signed', 'stg_inventory__stock_levels', 'stg_inventory__parts']) }}
-            as {{ timestamp_type() }}
-        ) as loaded_through
+    -- loaded_through(): the newest _loaded_at of the three inputs, read from the CTEs above so
+    -- that the staging snapshot view (a window over all snapshots) is not evaluated again
+    select cast(max(_loaded_at) as {{ timestamp_type() }}) as loaded_through
+    from (
+        select max(_loaded_at) as _loaded_at from transactions
+        union all
+        select max(_loaded_at) as _loaded_at from snapshots
+        union all
+        select max(_loaded_at) as _loaded_at from parts
+    ) as sources
 
 ),
 
