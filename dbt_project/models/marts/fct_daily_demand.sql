@@ -21,7 +21,10 @@ pairs as (
     select
         part_id,
         location_id,
-        min(occurred_date) as first_date
+        min(occurred_date) as first_date,
+        -- the key is this md5, computed once per pair, and the day: an md5 per row was half the
+        -- build time at scale m
+        {{ surrogate_key(['part_id', 'location_id']) }} as pair_key
     from transactions
     group by part_id, location_id
 
@@ -43,6 +46,7 @@ plan as (
     select
         pairs.part_id,
         pairs.location_id,
+        pairs.pair_key,
         greatest(
             pairs.first_date,
             coalesce(
@@ -62,7 +66,7 @@ plan as (
 
 plan as (
 
-    select part_id, location_id, first_date as from_date from pairs
+    select part_id, location_id, pair_key, first_date as from_date from pairs
 
 ),
 
@@ -90,6 +94,7 @@ events as (
     select
         plan.part_id,
         plan.location_id,
+        plan.pair_key,
         plan.from_date as demand_date,
         coalesce(daily.issued_qty, 0) as issued_qty,
         coalesce(daily.returned_qty, 0) as returned_qty
@@ -102,6 +107,7 @@ events as (
     select
         daily.part_id,
         daily.location_id,
+        plan.pair_key,
         daily.occurred_date as demand_date,
         daily.issued_qty,
         daily.returned_qty
@@ -118,6 +124,7 @@ held as (
     select
         part_id,
         location_id,
+        pair_key,
         demand_date,
         cast(issued_qty as {{ int_type() }}) as issued_qty,
         cast(returned_qty as {{ int_type() }}) as returned_qty,
@@ -153,7 +160,8 @@ loaded as (
 )
 
 select
-    {{ surrogate_key(['days.part_id', 'days.location_id', 'days.day_date']) }} as daily_demand_key,
+    {{ dbt.concat(['days.pair_key', "'|'", "cast(days.day_date as " ~ text_type() ~ ")"]) }}
+        as daily_demand_key,
     days.part_id,
     days.location_id,
     days.day_date as demand_date,
