@@ -16,23 +16,15 @@ with transactions as (
 
 ),
 
-calendar as (
-
-    select cast(calendar_ts as date) as demand_date
-    from generate_series(
-        (select cast(min(occurred_date) as timestamp) from transactions),
-        (select cast(max(occurred_date) as timestamp) from transactions),
-        interval '1 day'
-    ) as days (calendar_ts)
-
-),
-
 pairs as (
 
     select
         part_id,
         location_id,
-        min(occurred_date) as first_date
+        min(occurred_date) as first_date,
+        -- the key is this md5, computed once per pair, and the day: an md5 per row was half the
+        -- build time at scale m
+        {{ surrogate_key(['part_id', 'location_id']) }} as pair_key
     from transactions
     group by part_id, location_id
 
@@ -54,6 +46,7 @@ plan as (
     select
         pairs.part_id,
         pairs.location_id,
+        pairs.pair_key,
         greatest(
             pairs.first_date,
             coalesce(
@@ -73,7 +66,7 @@ plan as (
 
 plan as (
 
-    select part_id, location_id, first_date as from_date from pairs
+    select part_id, location_id, pair_key, first_date as from_date from pairs
 
 ),
 
@@ -91,22 +84,89 @@ daily as (
     where type in ('ISSUE', 'RETURN')
     group by part_id, location_id, occurred_date
 
+),
+
+-- The pair's days with demand, and its first day to build. Every other day repeats nothing (zero
+-- demand), so the zero-filled days are generated per event up to the next one instead of joining
+-- every pair to a calendar.
+events as (
+
+    select
+        plan.part_id,
+        plan.location_id,
+        plan.pair_key,
+        plan.from_date as demand_date,
+        coalesce(daily.issued_qty, 0) as issued_qty,
+        coalesce(daily.returned_qty, 0) as returned_qty
+    from plan
+    left join daily
+        on plan.part_id = daily.part_id
+        and plan.location_id = daily.location_id
+        and plan.from_date = daily.occurred_date
+    union all
+    select
+        daily.part_id,
+        daily.location_id,
+        plan.pair_key,
+        daily.occurred_date as demand_date,
+        daily.issued_qty,
+        daily.returned_qty
+    from daily
+    inner join plan
+        on daily.part_id = plan.part_id
+        and daily.location_id = plan.location_id
+        and daily.occurred_date > plan.from_date
+
+),
+
+held as (
+
+    select
+        part_id,
+        location_id,
+        pair_key,
+        demand_date,
+        cast(issued_qty as {{ int_type() }}) as issued_qty,
+        cast(returned_qty as {{ int_type() }}) as returned_qty,
+        coalesce(
+            lead(demand_date) over (partition by part_id, location_id order by demand_date) - 1,
+            (select max(occurred_date) from transactions)
+        ) as held_until
+    from events
+
+),
+
+days as (
+
+    select
+        held.*,
+        cast(held_days.day_ts as {{ date_type() }}) as day_date
+    from held
+    cross join lateral generate_series(
+        cast(held.demand_date as {{ timestamp_type() }}),
+        cast(held.held_until as {{ timestamp_type() }}),
+        interval '1 day'
+    ) as held_days (day_ts)
+
+),
+
+loaded as (
+
+    select
+        cast(
+            {{ loaded_through(['int_transactions_signed']) }} as {{ timestamp_type() }}
+        ) as loaded_through
+
 )
 
 select
-    {{ surrogate_key(['plan.part_id', 'plan.location_id', 'calendar.demand_date']) }} as daily_demand_key,
-    plan.part_id,
-    plan.location_id,
-    calendar.demand_date,
-    cast(coalesce(daily.issued_qty, 0) as {{ int_type() }}) as issued_qty,
-    cast(coalesce(daily.returned_qty, 0) as {{ int_type() }}) as returned_qty,
-    cast(
-        {{ loaded_through(['int_transactions_signed']) }} as {{ timestamp_type() }}
-    ) as loaded_through
-from plan
-inner join calendar
-    on calendar.demand_date >= plan.from_date
-left join daily
-    on plan.part_id = daily.part_id
-    and plan.location_id = daily.location_id
-    and calendar.demand_date = daily.occurred_date
+    {{ dbt.concat(['days.pair_key', "'|'", "cast(days.day_date as " ~ text_type() ~ ")"]) }}
+        as daily_demand_key,
+    days.part_id,
+    days.location_id,
+    days.day_date as demand_date,
+    case when days.day_date = days.demand_date then days.issued_qty else 0 end as issued_qty,
+    case when days.day_date = days.demand_date then days.returned_qty else 0 end as returned_qty,
+    loaded.loaded_through
+from days
+cross join loaded

@@ -179,81 +179,84 @@ plan as (
 
 {% endif %}
 
-calendar as (
+ledger_end as (
 
-    select cast(calendar_ts as date) as stock_date
-    from generate_series(
-        (select cast(min(from_date) as timestamp) from plan),
-        (select cast({{ ledger_end_date() }} as timestamp)),
-        interval '1 day'
-    ) as days (calendar_ts)
+    select {{ ledger_end_date() }} as end_date
 
 ),
 
-ledger_days as (
+-- The pair's days with something on them (ledger activity, a snapshot, or the first day to
+-- rebuild). Every other day of the pair repeats the end-of-day position of the latest such day
+-- with no movement, so the windows and joins run on these ~9M rows at scale m instead of on
+-- the 19M zero-filled days, which are only generated at the end.
+event_rows as (
 
     select
         plan.pair_number,
         daily_ledger.stock_date,
         daily_ledger.received_qty,
         daily_ledger.issued_qty,
-        daily_ledger.net_change
+        daily_ledger.net_change,
+        cast(null as {{ int_type() }}) as snapshot_on_hand
     from daily_ledger
     inner join plan
         on daily_ledger.part_id = plan.part_id
         and daily_ledger.location_id = plan.location_id
         and daily_ledger.stock_date >= plan.from_date
-
-),
-
-snapshot_days as (
-
+    union all
     select
         plan.pair_number,
         snapshots.as_of as stock_date,
-        snapshots.on_hand,
-        snapshots.reorder_threshold,
-        snapshots.critical_threshold,
-        snapshots.status
+        0 as received_qty,
+        0 as issued_qty,
+        0 as net_change,
+        snapshots.on_hand as snapshot_on_hand
     from snapshots
     inner join plan
         on snapshots.part_id = plan.part_id
         and snapshots.location_id = plan.location_id
         and snapshots.as_of >= plan.from_date
+    union all
+    select
+        pair_number,
+        from_date as stock_date,
+        0 as received_qty,
+        0 as issued_qty,
+        0 as net_change,
+        cast(null as {{ int_type() }}) as snapshot_on_hand
+    from plan
 
 ),
 
-days as (
+-- at most one ledger row and one snapshot per pair and day, so max() picks the snapshot's on_hand
+events as (
 
     select
-        plan.pair_number,
-        calendar.stock_date,
-        coalesce(ledger_days.received_qty, 0) as received_qty,
-        coalesce(ledger_days.issued_qty, 0) as issued_qty,
-        coalesce(ledger_days.net_change, 0) as net_change,
-        snapshot_days.on_hand as snapshot_on_hand
-    from plan
-    inner join calendar
-        on calendar.stock_date >= plan.from_date
-    left join ledger_days
-        on plan.pair_number = ledger_days.pair_number
-        and calendar.stock_date = ledger_days.stock_date
-    left join snapshot_days
-        on plan.pair_number = snapshot_days.pair_number
-        and calendar.stock_date = snapshot_days.stock_date
+        event_rows.pair_number,
+        event_rows.stock_date,
+        sum(event_rows.received_qty) as received_qty,
+        sum(event_rows.issued_qty) as issued_qty,
+        sum(event_rows.net_change) as net_change,
+        max(event_rows.snapshot_on_hand) as snapshot_on_hand
+    from event_rows
+    cross join ledger_end
+    where event_rows.stock_date <= ledger_end.end_date
+    group by event_rows.pair_number, event_rows.stock_date
 
 ),
 
--- One window pass: running net change, the day of the latest snapshot so far (the anchor) and the
--- latest ISSUE day so far.
-running as materialized (
+-- One window pass: running net change, the number of snapshots so far (the anchor is the
+-- snapshot with that number), the latest ISSUE day so far, and the next event day (this event's
+-- position holds until the day before it).
+running as (
 
     select
         *,
         sum(net_change) over pair_days as cumulative_change,
-        max(case when snapshot_on_hand is not null then stock_date end) over pair_days as anchor_date,
-        max(case when issued_qty > 0 then stock_date end) over pair_days as last_issue_date
-    from days
+        count(snapshot_on_hand) over pair_days as anchor_number,
+        max(case when issued_qty > 0 then stock_date end) over pair_days as last_issue_date,
+        lead(stock_date) over (partition by pair_number order by stock_date) as next_event_date
+    from events
     window pair_days as (
         partition by pair_number
         order by stock_date
@@ -267,18 +270,19 @@ anchors as (
 
     select
         running.pair_number,
-        running.stock_date as anchor_date,
+        running.anchor_number,
         running.snapshot_on_hand - running.cumulative_change as anchor_offset,
-        snapshot_days.reorder_threshold,
-        snapshot_days.critical_threshold,
-        snapshot_days.status,
-        row_number() over (
-            partition by running.pair_number order by running.stock_date
-        ) as anchor_number
+        snapshots.reorder_threshold,
+        snapshots.critical_threshold,
+        snapshots.status
     from running
-    inner join snapshot_days
-        on running.pair_number = snapshot_days.pair_number
-        and running.stock_date = snapshot_days.stock_date
+    inner join plan
+        on running.pair_number = plan.pair_number
+    inner join snapshots
+        on plan.part_id = snapshots.part_id
+        and plan.location_id = snapshots.location_id
+        and running.stock_date = snapshots.as_of
+    where running.snapshot_on_hand is not null
 
 ),
 
@@ -289,64 +293,121 @@ positions as (
         plan.part_id,
         plan.location_id,
         running.stock_date,
+        coalesce(running.next_event_date - 1, ledger_end.end_date) as held_until,
         running.received_qty,
         running.issued_qty,
         running.net_change,
         running.snapshot_on_hand,
         coalesce(running.last_issue_date, plan.anchor_last_issue_date) as last_issue_date,
         running.cumulative_change + case
-            when running.anchor_date is not null then anchors.anchor_offset
+            when running.anchor_number > 0 then anchors.anchor_offset
             when plan.has_anchor = 1 then plan.anchor_on_hand
             else coalesce(first_anchor.anchor_offset, 0)
         end as on_hand,
         case
-            when running.anchor_date is not null then anchors.reorder_threshold
+            when running.anchor_number > 0 then anchors.reorder_threshold
             else plan.anchor_reorder_threshold
         end as reorder_threshold,
         case
-            when running.anchor_date is not null then anchors.critical_threshold
+            when running.anchor_number > 0 then anchors.critical_threshold
             else plan.anchor_critical_threshold
         end as critical_threshold,
         case
-            when running.anchor_date is not null then anchors.status
+            when running.anchor_number > 0 then anchors.status
             else coalesce(plan.anchor_status, 'active')
         end as status
     from running
+    cross join ledger_end
     inner join plan
         on running.pair_number = plan.pair_number
     left join anchors
         on running.pair_number = anchors.pair_number
-        and running.anchor_date = anchors.anchor_date
+        and running.anchor_number = anchors.anchor_number
     left join anchors as first_anchor
         on running.pair_number = first_anchor.pair_number
         and first_anchor.anchor_number = 1
+
+),
+
+-- the output columns once per event, cast once; the day expansion below only copies them
+typed_positions as (
+
+    select
+        positions.pair_key,
+        positions.part_id,
+        positions.location_id,
+        positions.stock_date,
+        positions.held_until,
+        cast(positions.on_hand as {{ int_type() }}) as on_hand,
+        cast(positions.received_qty as {{ int_type() }}) as received_qty,
+        cast(positions.issued_qty as {{ int_type() }}) as issued_qty,
+        cast(positions.net_change as {{ int_type() }}) as net_change,
+        cast(positions.reorder_threshold as {{ int_type() }}) as reorder_threshold,
+        cast(positions.critical_threshold as {{ int_type() }}) as critical_threshold,
+        cast(positions.status as {{ text_type() }}) as status,
+        case when positions.status = 'active' then true else false end as is_active,
+        cast(parts.unit_cost as {{ money_type() }}) as unit_cost,
+        cast(positions.on_hand * parts.unit_cost as {{ money_type() }}) as inventory_value,
+        case when positions.on_hand <= 0 then true else false end as is_stockout,
+        cast(positions.snapshot_on_hand as {{ int_type() }}) as snapshot_on_hand,
+        positions.last_issue_date
+    from positions
+    left join parts
+        on positions.part_id = parts.part_id
+
+),
+
+loaded as (
+
+    -- loaded_through(): the newest _loaded_at of the three inputs, read from the CTEs above so
+    -- that the staging snapshot view (a window over all snapshots) is not evaluated again
+    select cast(max(_loaded_at) as {{ timestamp_type() }}) as loaded_through
+    from (
+        select max(_loaded_at) as _loaded_at from transactions
+        union all
+        select max(_loaded_at) as _loaded_at from snapshots
+        union all
+        select max(_loaded_at) as _loaded_at from parts
+    ) as sources
+
+),
+
+-- every day from the event through the day before the next one: the event's own movements on
+-- its day, no movement and the same position on the days after it
+days as (
+
+    select
+        typed_positions.*,
+        cast(held_days.day_ts as {{ date_type() }}) as day_date
+    from typed_positions
+    cross join lateral generate_series(
+        cast(typed_positions.stock_date as {{ timestamp_type() }}),
+        cast(typed_positions.held_until as {{ timestamp_type() }}),
+        interval '1 day'
+    ) as held_days (day_ts)
 
 )
 
 select
     -- the pair's md5 (computed once per pair) and the day: no md5 per row
-    {{ dbt.concat(['positions.pair_key', "'|'", "cast(positions.stock_date as " ~ text_type() ~ ")"]) }}
+    {{ dbt.concat(['days.pair_key', "'|'", "cast(days.day_date as " ~ text_type() ~ ")"]) }}
         as daily_stock_key,
-    positions.part_id,
-    positions.location_id,
-    positions.stock_date,
-    cast(positions.on_hand as {{ int_type() }}) as on_hand,
-    cast(positions.received_qty as {{ int_type() }}) as received_qty,
-    cast(positions.issued_qty as {{ int_type() }}) as issued_qty,
-    cast(positions.net_change as {{ int_type() }}) as net_change,
-    cast(positions.reorder_threshold as {{ int_type() }}) as reorder_threshold,
-    cast(positions.critical_threshold as {{ int_type() }}) as critical_threshold,
-    cast(positions.status as {{ text_type() }}) as status,
-    case when positions.status = 'active' then true else false end as is_active,
-    cast(parts.unit_cost as {{ money_type() }}) as unit_cost,
-    cast(positions.on_hand * parts.unit_cost as {{ money_type() }}) as inventory_value,
-    case when positions.on_hand <= 0 then true else false end as is_stockout,
-    cast(positions.snapshot_on_hand as {{ int_type() }}) as snapshot_on_hand,
-    positions.last_issue_date,
-    cast(
-        {{ loaded_through(['int_transactions_signed', 'stg_inventory__stock_levels', 'stg_inventory__parts']) }}
-        as {{ timestamp_type() }}
-    ) as loaded_through
-from positions
-left join parts
-    on positions.part_id = parts.part_id
+    days.part_id,
+    days.location_id,
+    days.day_date as stock_date,
+    days.on_hand,
+    case when days.day_date = days.stock_date then days.received_qty else 0 end as received_qty,
+    case when days.day_date = days.stock_date then days.issued_qty else 0 end as issued_qty,
+    case when days.day_date = days.stock_date then days.net_change else 0 end as net_change,
+    days.reorder_threshold,
+    days.critical_threshold,
+    days.status,
+    days.is_active,
+    days.unit_cost,
+    days.inventory_value,
+    days.is_stockout,
+    case when days.day_date = days.stock_date then days.snapshot_on_hand end as snapshot_on_hand,
+    days.last_issue_date,
+    loaded.loaded_through
+from days
+cross join loaded
