@@ -122,8 +122,9 @@ def _uses_the_world(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `pytest -n` (xdist, --dist loadgroup) every test of the shared world runs on one
-    worker, so the world is materialized once, not once per worker."""
+    """Under `pytest -n` (xdist, --dist loadgroup) the tests of the shared world run on one
+    worker, so the world is materialized once, not once per worker; the other tests run on one
+    worker per module, so that a module-scoped fixture is built once."""
     for item in items:
-        if _uses_the_world(item):
-            item.add_marker(pytest.mark.xdist_group("marts_world"))
+        group = "marts_world" if _uses_the_world(item) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
