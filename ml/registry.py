@@ -21,7 +21,7 @@ import joblib
 Status = Literal["active", "retired"]
 # Distributions first: planners order from quantiles, so weighted quantile loss decides, and the
 # point forecast may not get worse (RMSE, not MAE: see ../shared/data/README.md).
-DECIDING_METRIC = "weighted_quantile_loss"
+DECIDING_METRIC = "wql"  # weighted quantile loss over p10..p90 (ml.forecast.metrics)
 GUARD_METRIC = "rmse"
 
 

@@ -10,21 +10,21 @@ from ml.registry import artifact_path, load_artifact, promotion, save_artifact
 
 
 def test_first_version_is_promoted() -> None:
-    promote, why = promotion({"weighted_quantile_loss": 0.5, "rmse": 1.2}, None)
+    promote, why = promotion({"wql": 0.5, "rmse": 1.2}, None)
     assert promote and "first version" in why
 
 
 @pytest.mark.parametrize(
     ("candidate", "promote", "words"),
     [
-        ({"weighted_quantile_loss": 0.39, "rmse": 1.00}, True, "promoted"),
-        ({"weighted_quantile_loss": 0.39, "rmse": 1.10}, True, "promoted"),  # equal RMSE is fine
-        ({"weighted_quantile_loss": 0.40, "rmse": 0.90}, False, "quantile loss not lower"),
-        ({"weighted_quantile_loss": 0.30, "rmse": 1.11}, False, "RMSE higher"),
+        ({"wql": 0.39, "rmse": 1.00}, True, "promoted"),
+        ({"wql": 0.39, "rmse": 1.10}, True, "promoted"),  # equal RMSE is fine
+        ({"wql": 0.40, "rmse": 0.90}, False, "quantile loss not lower"),
+        ({"wql": 0.30, "rmse": 1.11}, False, "RMSE higher"),
     ],
 )
 def test_a_candidate_must_beat_the_active_version(candidate, promote, words) -> None:
-    active = {"weighted_quantile_loss": 0.40, "rmse": 1.10}
+    active = {"wql": 0.40, "rmse": 1.10}
     got, why = promotion(candidate, active)
     assert got is promote
     assert words in why
@@ -33,9 +33,9 @@ def test_a_candidate_must_beat_the_active_version(candidate, promote, words) -> 
 
 def test_missing_metric_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="lack 'rmse'"):
-        promotion({"weighted_quantile_loss": 0.3}, None)
+        promotion({"wql": 0.3}, None)
     with pytest.raises(ValueError, match="active version's backtest metrics lack"):
-        promotion({"weighted_quantile_loss": 0.3, "rmse": 1.0}, {"rmse": 1.0})
+        promotion({"wql": 0.3, "rmse": 1.0}, {"rmse": 1.0})
 
 
 def test_artifact_round_trip(tmp_path) -> None:

@@ -26,7 +26,7 @@ def _candidate(wql: float, rmse: float, name: str = "global_hgb") -> Candidate:
         train_start=date(2024, 1, 1),
         train_end=date(2024, 12, 31),
         parameters={"loss": "poisson", "max_iter": 200},
-        metrics={"weighted_quantile_loss": wql, "rmse": rmse, "bias": 0.01},
+        metrics={"wql": wql, "rmse": rmse, "bias": 0.01},
         features=["lag_7_qty", "rolling_mean_28"],
     )
 
@@ -49,7 +49,7 @@ def test_versions_are_promoted_only_when_they_beat_the_active_one(warehouse_url,
     assert active == versions[2]
     assert (other.version, other.status) == (1, "active")  # versions count per model
     # What was stored reads back as registered, and each version's artifact is its own model.
-    assert versions[1].metrics == {"weighted_quantile_loss": 0.45, "rmse": 1.00, "bias": 0.01}
+    assert versions[1].metrics == {"wql": 0.45, "rmse": 1.00, "bias": 0.01}
     assert versions[1].parameters == {"loss": "poisson", "max_iter": 200}
     assert versions[1].features == ["lag_7_qty", "rolling_mean_28"]
     assert versions[1].train_end == date(2024, 12, 31)
@@ -63,7 +63,7 @@ def test_a_failed_registration_changes_nothing(warehouse_url, tmp_path):
         register(conn, _candidate(0.40, 1.10), {"coef": 1}, store)
         broken = _candidate(0.30, 1.00)
         broken = Candidate(**{**broken.__dict__, "metrics": {"rmse": 1.0}})
-        with pytest.raises(ValueError, match="weighted_quantile_loss"):
+        with pytest.raises(ValueError, match="wql"):
             register(conn, broken, {"coef": 2}, store)
         assert [(v.version, v.status) for v in model_versions(conn, "global_hgb")] == [
             (1, "active")
