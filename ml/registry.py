@@ -40,20 +40,18 @@ class Candidate:
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """One row of the model registry."""
+    """One row of the model registry: a candidate with its version and the promotion decision."""
 
-    model_name: str
+    candidate: Candidate
     version: int
-    model_type: str
     trained_at: datetime
-    train_start: date
-    train_end: date
-    parameters: Mapping[str, Any]
-    metrics: Mapping[str, float]
-    features: list[str]
     artifact: str
     status: Status
     decision: str
+
+    @property
+    def model_name(self) -> str:
+        return self.candidate.model_name
 
 
 def _metric(metrics: Mapping[str, float], name: str, who: str) -> float:

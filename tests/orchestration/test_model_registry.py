@@ -49,10 +49,10 @@ def test_versions_are_promoted_only_when_they_beat_the_active_one(warehouse_url,
     assert active == versions[2]
     assert (other.version, other.status) == (1, "active")  # versions count per model
     # What was stored reads back as registered, and each version's artifact is its own model.
-    assert versions[1].metrics == {"wql": 0.45, "rmse": 1.00, "bias": 0.01}
-    assert versions[1].parameters == {"loss": "poisson", "max_iter": 200}
-    assert versions[1].features == ["lag_7_qty", "rolling_mean_28"]
-    assert versions[1].train_end == date(2024, 12, 31)
+    assert versions[1].candidate.metrics == {"wql": 0.45, "rmse": 1.00, "bias": 0.01}
+    assert versions[1].candidate.parameters == {"loss": "poisson", "max_iter": 200}
+    assert versions[1].candidate.features == ["lag_7_qty", "rolling_mean_28"]
+    assert versions[1].candidate.train_end == date(2024, 12, 31)
     assert [load_artifact(v.artifact) for v in versions] == [{"coef": 1}, {"coef": 2}, {"coef": 3}]
     assert all(str(store) in v.artifact for v in versions)
 

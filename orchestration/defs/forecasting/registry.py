@@ -36,19 +36,28 @@ def ensure_registry(conn: Connection) -> None:
 
 def _as_version(row: tuple) -> ModelVersion:
     name, version, mtype, trained, start, end, params, metrics, features, artifact = row[:10]
+    candidate = Candidate(
+        name, mtype, start, end, json.loads(params), json.loads(metrics), json.loads(features)
+    )
     return ModelVersion(
-        model_name=name,
-        version=int(version),
-        model_type=mtype,
-        trained_at=trained,
-        train_start=start,
-        train_end=end,
-        parameters=json.loads(params),
-        metrics=json.loads(metrics),
-        features=json.loads(features),
-        artifact=artifact,
-        status=row[10],
-        decision=row[11],
+        candidate, int(version), trained, artifact, status=row[10], decision=row[11]
+    )
+
+
+def _as_row(v: ModelVersion) -> tuple:
+    c = v.candidate
+    json_columns = (dict(c.parameters), dict(c.metrics), list(c.features))
+    return (
+        c.model_name,
+        v.version,
+        c.model_type,
+        v.trained_at,
+        c.train_start,
+        c.train_end,
+        *(json.dumps(value, sort_keys=True, default=str) for value in json_columns),
+        v.artifact,
+        v.status,
+        v.decision,
     )
 
 
@@ -68,10 +77,6 @@ def active_version(conn: Connection, model_name: str) -> ModelVersion | None:
     return _as_version(rows[0]) if rows else None
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
-
-
 def register(
     conn: Connection,
     candidate: Candidate,
@@ -85,7 +90,8 @@ def register(
     trained_at = trained_at or datetime.now(UTC).replace(tzinfo=None)
     with conn.transaction():
         active = active_version(conn, candidate.model_name)
-        promote, decision = promotion(candidate.metrics, active.metrics if active else None)
+        active_metrics = active.candidate.metrics if active else None
+        promote, decision = promotion(candidate.metrics, active_metrics)
         last = conn.fetchall(
             f"select max(version) from {REGISTRY} where model_name = ?", (candidate.model_name,)
         )[0][0]
@@ -101,35 +107,16 @@ def register(
                     active.version,
                 ),
             )
-        status = "active" if promote else "retired"
+        registered = ModelVersion(
+            candidate,
+            version,
+            trained_at,
+            str(artifact),
+            status="active" if promote else "retired",
+            decision=decision,
+        )
         conn.execute(
             f"insert into {REGISTRY} ({COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                candidate.model_name,
-                version,
-                candidate.model_type,
-                trained_at,
-                candidate.train_start,
-                candidate.train_end,
-                _json(dict(candidate.parameters)),
-                _json(dict(candidate.metrics)),
-                _json(list(candidate.features)),
-                str(artifact),
-                status,
-                decision,
-            ),
+            _as_row(registered),
         )
-    return ModelVersion(
-        candidate.model_name,
-        version,
-        candidate.model_type,
-        trained_at,
-        candidate.train_start,
-        candidate.train_end,
-        dict(candidate.parameters),
-        dict(candidate.metrics),
-        list(candidate.features),
-        str(artifact),
-        status,
-        decision,
-    )
+    return registered
