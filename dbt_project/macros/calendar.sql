@@ -34,3 +34,9 @@
         cast('1900-01-01' as date)
     {%- endif -%}
 {%- endmacro %}
+
+{#- Scoring date of the feature marts: the day after the last day of the data, the day the
+    forecaster scores from (its features use every day of the data, its targets are unknown). -#}
+{% macro feature_scoring_date() -%}
+    ({{ ledger_end_date() }} + 1)
+{%- endmacro %}

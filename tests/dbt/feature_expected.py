@@ -115,9 +115,25 @@ def part_classification(landing: Path) -> pd.DataFrame:
 FEATURE_WINDOW_DAYS = 365
 
 
+FEATURE_ORIGIN_EVERY_DAYS = 7
+
+
 def first_feature_day(end: pd.Timestamp) -> pd.Timestamp:
-    """The first day fct_demand_features holds (var feature_window_days days up to the end)."""
+    """The first day fct_demand_features may hold (var feature_window_days days up to the end)."""
     return end - pd.Timedelta(days=FEATURE_WINDOW_DAYS - 1)
+
+
+def feature_days(end: pd.Timestamp) -> list[pd.Timestamp]:
+    """The days fct_demand_features holds: the scoring date (the day after the ledger end `end`)
+    and the forecast origins every var feature_origin_every_days days before it, from the first
+    feature day on."""
+    scoring = end + pd.Timedelta(days=1)
+    step = pd.Timedelta(days=FEATURE_ORIGIN_EVERY_DAYS)
+    days = []
+    while scoring >= first_feature_day(end):
+        days.append(scoring)
+        scoring -= step
+    return days[::-1]
 
 
 def monthly_classes(daily: pd.DataFrame, cost: pd.Series) -> pd.DataFrame:

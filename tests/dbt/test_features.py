@@ -23,6 +23,7 @@ from orchestration.bench_reference.features import build_features, compare
 from orchestration.warehouse import connect
 from tests.dbt.feature_expected import (
     daily_demand,
+    feature_days,
     first_feature_day,
     monthly_classes,
     pair_classification,
@@ -35,6 +36,8 @@ WAREHOUSES = ["marts_duckdb", pytest.param("marts_postgres", marks=pytest.mark.p
 FEATURE_KEYS = ["part_id", "location_id", "demand_date"]
 # Every column of fct_demand_features except the targets: what may never see day D's demand.
 TARGETS = ["target_qty", "target_next_7_qty", "target_next_28_qty"]
+# The models between the raw transactions and the feature mart (what a rebuild needs).
+FEATURE_PATH = "int_transactions_signed+,+fct_demand_features"
 
 
 @pytest.fixture(params=WAREHOUSES)
@@ -96,16 +99,31 @@ def test_part_classification_matches_pandas(world: str, marts_landing: Path) -> 
 # --------------------------------------------------------------------------------------------
 
 
+def with_scoring_day(daily: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """`daily` plus a zero-demand row per pair on the scoring date (the day after `end`), so that
+    pandas computes that day's features; no window of an earlier stored row reaches it (the
+    origins are whole weeks before it, the targets span 7 and 28 days)."""
+    pairs = daily[["part_id", "location_id"]].drop_duplicates()
+    scoring = pairs.assign(demand_date=end + pd.Timedelta(days=1), issued_qty=0)
+    return pd.concat([daily, scoring], ignore_index=True)
+
+
 def test_features_match_pandas_on_a_sample(world: str, marts_landing: Path) -> None:
+    """The stored rows (origins and scoring date) equal the pandas reference on those days."""
     daily, end = daily_demand(marts_landing)
     first = first_feature_day(end)
+    days = feature_days(end)
     pairs = sample_pairs(daily)
-    sample = daily.merge(pairs)
+    reference = build_features(with_scoring_day(daily.merge(pairs), end), first_day=first.date())
+    want = reference[reference["demand_date"].isin(days)].reset_index(drop=True)
+    scoring = want["demand_date"] == days[-1]
+    want.loc[scoring, TARGETS] = np.nan  # the scoring date's demand is unknown
     got = features(world).merge(pairs)
-    assert len(got) == (sample["demand_date"] >= first).sum() > 0
-    assert got["demand_date"].min() == max(first, sample["demand_date"].min())
+    assert len(got) == len(want) > len(pairs)
+    assert set(got["demand_date"]) == set(days)
+    assert (got["demand_date"] == days[-1]).sum() == len(pairs)
 
-    diffs = compare(build_features(sample, first_day=first.date()), got)
+    diffs = compare(want, got)
     assert diffs.pop("rows") == len(got)
     assert max(diffs.values()) < 1e-9, {k: v for k, v in diffs.items() if v >= 1e-9}
 
@@ -127,9 +145,10 @@ def test_features_match_pandas_on_a_sample(world: str, marts_landing: Path) -> N
 
 def test_feature_classes_are_monthly_as_of_the_month_start(world: str, marts_landing: Path) -> None:
     """ADI, CV², pattern and ABC of a row come from the 12 calendar months before its month."""
-    daily, _ = daily_demand(marts_landing)
+    daily, end = daily_demand(marts_landing)
     cost = read_entity(marts_landing, "parts").set_index("part_id")["unit_cost"]
-    want = monthly_classes(daily, cost)
+    # The scoring date may open a month after the data; a month's own days never count.
+    want = monthly_classes(with_scoring_day(daily, end), cost)
     got = features(world)
     got["month"] = got["demand_date"].dt.to_period("M")
     merged = got.merge(want, on=["part_id", "location_id", "month"], suffixes=("", "_want"))
@@ -221,10 +240,13 @@ def test_no_leakage(world: str, tmp_path: Path) -> None:
         "from raw.transactions where type = 'ISSUE' order by part_id, location_id, occurred_at",
     )
     issue["day"] = pd.to_datetime(issue["day"])
-    end = issue["day"].max()
-    # A day inside the feature window, with a week after it.
-    inside = issue[(issue["day"] > first_feature_day(end) + pd.Timedelta(days=30))]
-    inside = inside[inside["day"] < end - pd.Timedelta(days=30)]
+    days = feature_days(
+        query(world, "select max(occurred_date) as d from staging.int_transactions_signed")[
+            "d"
+        ].astype("datetime64[ns]")[0]
+    )
+    # An origin day inside the feature window, with a month after it.
+    inside = issue[issue["day"].isin(days[4:-5])]
     pick = inside.iloc[len(inside) // 2]
     pair = ("where part_id = ? and location_id = ?", (pick.part_id, pick.location_id))
     day = pd.Timestamp(pick.day)
@@ -235,49 +257,63 @@ def test_no_leakage(world: str, tmp_path: Path) -> None:
             "update raw.transactions set quantity = quantity + 5 where transaction_id = ?",
             (pick.transaction_id,),
         )
-        run_dbt(["run", "--select", "int_transactions_signed+", "--full-refresh"], copy, tmp_path)
+        run_dbt(["run", "--select", FEATURE_PATH, "--full-refresh"], copy, tmp_path)
         after = features(copy.url, *pair).set_index("demand_date")
 
-    next_day = day + pd.Timedelta(days=1)
+    next_origin = day + pd.Timedelta(days=7)
     inputs = [c for c in before.columns if c not in TARGETS]
     pd.testing.assert_series_equal(after.loc[day, inputs], before.loc[day, inputs])
     assert after.loc[day, "target_qty"] == before.loc[day, "target_qty"] + 5
-    assert after.loc[next_day, "lag_1_qty"] == before.loc[next_day, "lag_1_qty"] + 5
-    assert after.loc[next_day, "rolling_sum_7"] == before.loc[next_day, "rolling_sum_7"] + 5
+    assert after.loc[next_origin, "lag_7_qty"] == before.loc[next_origin, "lag_7_qty"] + 5
+    assert after.loc[next_origin, "rolling_sum_7"] == before.loc[next_origin, "rolling_sum_7"] + 5
     # Everything before D is untouched, targets included only when D is past their horizon.
     earlier = before.index < day - pd.Timedelta(days=27)
     pd.testing.assert_frame_equal(after[earlier], before[earlier])
 
 
-def test_incremental_run_equals_full_refresh(world: str, tmp_path: Path) -> None:
-    """Build with the last 40 days missing, add them, run incrementally: same as a full refresh."""
+def test_incremental_runs_equal_full_refresh(world: str, tmp_path: Path) -> None:
+    """Build with the last 45 days missing; add 3 days (the origins move: every row recomputed),
+    then 42 (they stay: only the last days recomputed); the result equals a full refresh."""
     with world_copy(world, tmp_path) as copy:
         end = query(copy.url, "select max(occurred_at) as t from raw.transactions")["t"][0]
-        cutoff = (pd.Timestamp(end).normalize() - pd.Timedelta(days=40)).to_pydatetime()
+        end = pd.Timestamp(end).normalize()
         execute(
             copy,
             "create table raw.later_transactions as select * from raw.transactions "
             "where occurred_at >= ?",
-            (cutoff,),
+            ((end - pd.Timedelta(days=44)).to_pydatetime(),),
         )
-        execute(copy, "delete from raw.transactions where occurred_at >= ?", (cutoff,))
-        run_dbt(["run", "--select", "int_transactions_signed+", "--full-refresh"], copy, tmp_path)
-        old_end = features(copy.url)["demand_date"].max()
-        # A row older than the reprocessed days, marked: an incremental run must leave it alone.
-        old_day = (old_end - pd.Timedelta(days=60)).date()
+        execute(
+            copy,
+            "delete from raw.transactions where occurred_at >= ?",
+            ((end - pd.Timedelta(days=44)).to_pydatetime(),),
+        )
+        run_dbt(["run", "--select", FEATURE_PATH, "--full-refresh"], copy, tmp_path)
+        scoring = [features(copy.url)["demand_date"].max()]
+
+        def load_until(day: pd.Timestamp) -> None:
+            moved = "from raw.later_transactions where occurred_at < ?"
+            execute(copy, f"insert into raw.transactions select * {moved}", (day.to_pydatetime(),))
+            execute(copy, f"delete {moved}", (day.to_pydatetime(),))
+            run_dbt(["run", "--select", FEATURE_PATH], copy, tmp_path)
+            scoring.append(features(copy.url)["demand_date"].max())
+
+        load_until(end - pd.Timedelta(days=41))
+        # A stored origin older than the reprocessed days, marked: the next run must keep it.
+        old_day = (scoring[-1] - pd.Timedelta(days=63)).date()
         execute(
             copy,
             "update marts.fct_demand_features set lag_1_qty = -1 where demand_date = ?",
             (old_day,),
         )
-        execute(copy, "insert into raw.transactions select * from raw.later_transactions")
-        run_dbt(["run", "--select", "int_transactions_signed+"], copy, tmp_path)
+        load_until(end + pd.Timedelta(days=1))
         incremental = features(copy.url)
         run_dbt(["run", "--select", "fct_demand_features", "--full-refresh"], copy, tmp_path)
         full = features(copy.url)
 
+    assert [(b - a).days for a, b in zip(scoring, scoring[1:], strict=False)] == [3, 42]
+    assert set(full["demand_date"]) == set(feature_days(scoring[-1] - pd.Timedelta(days=1)))
     marked = incremental["demand_date"] == pd.Timestamp(old_day)
     assert marked.any() and (incremental.loc[marked, "lag_1_qty"] == -1).all()
-    assert incremental["demand_date"].max() > old_end
     incremental.loc[marked, "lag_1_qty"] = full.loc[marked, "lag_1_qty"]
     pd.testing.assert_frame_equal(incremental, full)

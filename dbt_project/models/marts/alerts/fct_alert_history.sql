@@ -48,24 +48,51 @@ condition_days as (
             when daily_stock.on_hand <= daily_stock.reorder_threshold then 'low_stock'
         end as stock_level,
         coalesce(expiry_days.is_expiring, false) as is_expiring,
-        -- fct_stock_movement.is_obsolete, evaluated on every day: stock on hand and no ISSUE for
-        -- obsolete_after_days days (counted from the pair's first day when it never had one)
-        daily_stock.on_hand > 0
-        and daily_stock.stock_date - coalesce(
-            max(case when daily_stock.issued_qty > 0 then daily_stock.stock_date end) over (
-                partition by daily_stock.part_id, daily_stock.location_id
-                order by daily_stock.stock_date
-                rows between unbounded preceding and current row
-            ),
-            min(daily_stock.stock_date) over (
-                partition by daily_stock.part_id, daily_stock.location_id
-            )
-        ) >= {{ var('obsolete_after_days') }} as is_obsolete
+        daily_stock.on_hand,
+        daily_stock.last_issue_date
     from daily_stock
     left join expiry_days
         on daily_stock.part_id = expiry_days.part_id
         and daily_stock.location_id = expiry_days.location_id
         and daily_stock.stock_date = expiry_days.stock_date
+
+),
+
+-- fct_stock_movement.is_obsolete, evaluated on every day: stock on hand and no ISSUE for
+-- obsolete_after_days days, counted from the pair's first day when it never had one.
+-- fct_daily_stock.last_issue_date is the latest ISSUE day so far (no window over the 19M days
+-- here); it is NULL on exactly the pair's days before its first ISSUE, so the pair's first day
+-- is the first of those.
+never_issued_days as (
+
+    select part_id, location_id, stock_date, on_hand
+    from condition_days
+    where last_issue_date is null
+
+),
+
+never_issued_pairs as (
+
+    select part_id, location_id, min(stock_date) as first_date
+    from never_issued_days
+    group by part_id, location_id
+
+),
+
+obsolete_days as (
+
+    select part_id, location_id, stock_date
+    from condition_days
+    where on_hand > 0
+        and stock_date - last_issue_date >= {{ var('obsolete_after_days') }}
+    union all
+    select never_issued_days.part_id, never_issued_days.location_id, never_issued_days.stock_date
+    from never_issued_days
+    inner join never_issued_pairs
+        on never_issued_days.part_id = never_issued_pairs.part_id
+        and never_issued_days.location_id = never_issued_pairs.location_id
+    where never_issued_days.on_hand > 0
+        and never_issued_days.stock_date - never_issued_pairs.first_date >= {{ var('obsolete_after_days') }}
 
 ),
 
@@ -80,8 +107,7 @@ flagged_days as (
     where is_expiring
     union all
     select part_id, location_id, stock_date, 'obsolete' as alert_type
-    from condition_days
-    where is_obsolete
+    from obsolete_days
 
 ),
 

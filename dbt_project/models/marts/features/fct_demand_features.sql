@@ -3,34 +3,54 @@
     incremental_strategy='delete+insert',
     unique_key=['part_id', 'location_id', 'demand_date'],
     on_schema_change='fail',
-    post_hook="delete from {{ this }} where demand_date < {{ feature_first_day() }}",
+    post_hook="delete from {{ this }} where demand_date < {{ feature_first_day() }} or ({{ feature_scoring_date() }} - demand_date) % " ~ var('feature_origin_every_days') ~ " <> 0",
 ) }}
 {#-
-  Demand features per part, location and day. Every feature of day D uses only days before D.
-  Speed (see README "Marts: classification and features"): the pairs get integer numbers, so the
-  window sorts compare integers, not text; every window shares one ordering (WINDOW pair_days).
-  Only the 7-day window is framed (sum, sum of squares, min, max; plus demand days and the last
-  demand day over 91 days); the 14/28/56/91-day windows are unions of 7-day blocks read back with
-  lag() (D-1..D-7, D-8..D-14, ...), a few lags instead of a framed aggregate per window, and the
-  wide columns (lags, targets) are added in the last pass only, so fewer columns go through
-  each sort.
+  Demand features per part, location and forecast origin. Every feature of day D uses only days
+  before D. Rows: the scoring date S (the day after the data: features from every day, targets
+  unknown) and the origins S - k * var feature_origin_every_days (7) within the last var
+  feature_window_days (365) days, on days the pair has in fct_daily_demand; the forecaster trains
+  on the origins and scores at S.
+  Speed (see README "Marts: classification and features"): with origins every 7 days, every
+  window (7, 14, 28, 56, 91 days, the 7/28-day targets) is a union of whole 7-day blocks
+  S-7(b+1) .. S-7b-1, so the 13M daily rows are first reduced by one hash aggregation (no sort)
+  to ~2M blocks (sum, sum of squares, min, max, days, demand days, last demand day and the
+  quantities at the block positions the lags read), and the windows run over the blocks. With a
+  step that is not a multiple of 7 the blocks are single days (same SQL, every day windowed).
+  Only the kept rows get the calendar, holiday, attribute and class columns.
   Classes are monthly: one row per pair and month, from the 12 calendar months before it.
-  Days computed: the last var feature_window_days days of the data (null = all); an incremental
-  run recomputes the last feature_reprocess_days stored days (their targets were incomplete) and
-  every later day; it reads enough history before the first day it computes to compute exactly
-  what a full refresh computes, and the post-hook drops days that fell out of the window.
+  Incremental: when S moved by a multiple of the step (the origins stay), a run recomputes the
+  last var feature_reprocess_days stored days and every later day; otherwise (new origins) every
+  row. It reads enough history before the first day it computes to compute exactly what a full
+  refresh computes, and the post-hook drops rows that left the window or are no origin any more.
 -#}
+{%- set every = var('feature_origin_every_days') -%}
+{%- set block_days = 7 if every % 7 == 0 else 1 -%}
 {%- set lags = [1, 7, 14, 28, 56, 364] -%}
-{%- set stats = ['qty', 'qty_sq'] -%}
+{%- set windows = [7, 14, 28, 56, 91] -%}
+{#- Day D-L lies in the block ceil(L / block_days) before D's block, at position (L-1) % block
+    days (0 = its last day); D itself is the first day of its block (position block_days - 1). -#}
+{%- set positions = [] -%}
+{%- for lag in lags %}{% if (lag - 1) % block_days not in positions %}{% do positions.append((lag - 1) % block_days) %}{% endif %}{% endfor -%}
+{%- if (block_days - 1) not in positions %}{% do positions.append(block_days - 1) %}{% endif -%}
 
 with bounds as (
 
     select
+        scoring.scoring_date,
         {%- if is_incremental() %}
-        greatest({{ feature_first_day() }}, (select max(demand_date) from {{ this }}) - {{ var('feature_reprocess_days') }}) as first_day
+        case
+            when (scoring.scoring_date - previous.scoring_date) % {{ every }} = 0
+                then greatest({{ feature_first_day() }}, previous.scoring_date - {{ var('feature_reprocess_days') }})
+            else {{ feature_first_day() }}
+        end as first_day
         {%- else %}
         {{ feature_first_day() }} as first_day
         {%- endif %}
+    from (select {{ feature_scoring_date() }} as scoring_date) as scoring
+    {%- if is_incremental() %}
+    cross join (select max(demand_date) as scoring_date from {{ this }}) as previous
+    {%- endif %}
 
 ),
 
@@ -38,118 +58,155 @@ reading as (
 
     -- Lags go back 364 days, the classes to the first day of the month 12 months back.
     select
+        scoring_date,
         first_day,
         cast({{ dbt.dateadd('month', -12, dbt.date_trunc('month', 'first_day')) }} as date) as first_read_day
     from bounds
 
 ),
 
-demand as (
-
-    select
-        part_id,
-        location_id,
-        demand_date,
-        issued_qty as qty
-    from {{ ref('fct_daily_demand') }}
-    where demand_date >= (select first_read_day from reading)
-
-),
-
 pairs as (
 
+    -- Integer pair numbers: the hash aggregation and the window sorts compare one integer
+    -- instead of two texts. Every pair has a row on the last day (fct_daily_demand is
+    -- zero-filled up to it).
     select
         part_id,
         location_id,
-        min(demand_date) as first_read_date,
         row_number() over (order by part_id, location_id) as pair_number
-    from demand
-    group by part_id, location_id
+    from {{ ref('fct_daily_demand') }}
+    where demand_date = (select scoring_date - 1 from reading)
 
 ),
 
-series as (
+daily as (
 
+    -- days_back: 0 on the last day of the data (S - 1); an integer, as date - integer is a date.
     select
         pairs.pair_number,
         demand.demand_date,
-        demand.qty,
-        demand.demand_date - pairs.first_read_date as days_before
-    from demand
+        demand.issued_qty as qty,
+        cast((select scoring_date from reading) - 1 - demand.demand_date as integer) as days_back
+    from {{ ref('fct_daily_demand') }} as demand
     inner join pairs
         on demand.part_id = pairs.part_id
         and demand.location_id = pairs.location_id
+    where demand.demand_date >= (select first_read_day from reading)
 
 ),
 
-week_blocks as (
+pieces as (
+
+    -- A block's days within one calendar month: one aggregation serves blocks and months.
+    select
+        pair_number,
+        days_back - days_back % {{ block_days }} as block,
+        cast({{ dbt.date_trunc('month', 'demand_date') }} as date) as month_start,
+        count(*) as days,
+        sum(case when qty > 0 then 1 else 0 end) as demand_days,
+        sum(qty) as qty,
+        sum(qty * qty) as qty_sq,
+        min(qty) as min_qty,
+        max(qty) as max_qty,
+        max(case when qty > 0 then demand_date end) as last_demand_date,
+        {%- for p in positions %}
+        max(case when days_back % {{ block_days }} = {{ p }} then qty end) as qty_at_{{ p }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from daily
+    group by
+        pair_number,
+        days_back - days_back % {{ block_days }},
+        cast({{ dbt.date_trunc('month', 'demand_date') }} as date)
+
+),
+
+blocks as (
 
     select
         pair_number,
-        demand_date,
-        qty,
-        days_before,
-        sum(qty) over last_7 as qty_7,
-        sum(qty * qty) over last_7 as qty_sq_7,
-        min(qty) over last_7 as min_7,
-        max(qty) over last_7 as max_7,
-        sum(case when qty > 0 then 1 else 0 end) over last_91 as demand_days_91,
-        max(case when qty > 0 then demand_date end) over last_91 as last_demand_91
-    from series
-    window
-        pair_days as (partition by pair_number order by demand_date),
-        last_7 as (pair_days rows between 7 preceding and 1 preceding),
-        last_91 as (pair_days rows between 91 preceding and 1 preceding)
+        block,
+        cast(sum(days) as {{ int_type() }}) as days,
+        cast(sum(demand_days) as {{ int_type() }}) as demand_days,
+        cast(sum(qty) as {{ int_type() }}) as qty,
+        cast(sum(qty_sq) as {{ int_type() }}) as qty_sq,
+        min(min_qty) as min_qty,
+        max(max_qty) as max_qty,
+        max(last_demand_date) as last_demand_date,
+        {%- for p in positions %}
+        max(qty_at_{{ p }}) as qty_at_{{ p }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from pieces
+    group by pair_number, block
+
+    union all
+
+    -- The scoring date's block (S .. S+block_days-1): no data yet, one per pair.
+    select
+        pair_number,
+        -{{ block_days }} as block,
+        0 as days,
+        0 as demand_days,
+        null as qty,
+        null as qty_sq,
+        null as min_qty,
+        null as max_qty,
+        null as last_demand_date,
+        {%- for p in positions %}
+        null as qty_at_{{ p }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from pieces
+    where block = 0
+    group by pair_number
 
 ),
 
-four_weeks as (
+windowed as (
 
-    -- D-1..D-14 = block(D) + block(D-7); D-1..D-28 adds block(D-14) and block(D-21). A block
-    -- before the pair's first day is NULL: coalesce for sums, least/greatest skip NULLs.
+    -- One row per block c; its origin D is c's first day, so D-w .. D-1 are the w/block_days
+    -- blocks before c and D .. D+h-1 are c and the blocks after it. A pair's blocks are
+    -- consecutive (fct_daily_demand is zero-filled), so rows are blocks.
     select
-        week_blocks.*,
-        {%- for stat in stats %}
-        {{ stat }}_7 + coalesce(lag({{ stat }}_7, 7) over pair_days, 0) as {{ stat }}_14,
-        {{ stat }}_7 + coalesce(lag({{ stat }}_7, 7) over pair_days, 0)
-            + coalesce(lag({{ stat }}_7, 14) over pair_days, 0)
-            + coalesce(lag({{ stat }}_7, 21) over pair_days, 0) as {{ stat }}_28,
-        {%- endfor %}
-        {%- for fn, stat in [('least', 'min'), ('greatest', 'max')] %}
-        {{ fn }}({{ stat }}_7, lag({{ stat }}_7, 7) over pair_days) as {{ stat }}_14,
-        {{ fn }}({{ stat }}_7, lag({{ stat }}_7, 7) over pair_days, lag({{ stat }}_7, 14) over pair_days,
-            lag({{ stat }}_7, 21) over pair_days) as {{ stat }}_28{{ ',' if not loop.last }}
-        {%- endfor %}
-    from week_blocks
-    window pair_days as (partition by pair_number order by demand_date)
-
-),
-
-thirteen_weeks as (
-
-    -- D-1..D-56 = 28(D) + 28(D-28); D-1..D-91 = 28(D) + 28(D-28) + 28(D-56) + 7(D-84).
-    select
-        four_weeks.*,
+        pair_number,
+        block,
+        qty_at_{{ block_days - 1 }} as qty,
         {%- for lag in lags %}
-        lag(qty, {{ lag }}) over pair_days as lag_{{ lag }}_qty,
+        lag(qty_at_{{ (lag - 1) % block_days }}, {{ ((lag + block_days - 1) / block_days) | int }}) over pair_blocks as lag_{{ lag }}_qty,
         {%- endfor %}
-        case when lead(qty, 6) over pair_days is not null
-            then sum(qty) over (pair_days rows between current row and 6 following) end as next_7_qty,
-        case when lead(qty, 27) over pair_days is not null
-            then sum(qty) over (pair_days rows between current row and 27 following) end as next_28_qty,
-        {%- for stat in stats %}
-        {{ stat }}_28 + coalesce(lag({{ stat }}_28, 28) over pair_days, 0) as {{ stat }}_56,
-        {{ stat }}_28 + coalesce(lag({{ stat }}_28, 28) over pair_days, 0)
-            + coalesce(lag({{ stat }}_28, 56) over pair_days, 0)
-            + coalesce(lag({{ stat }}_7, 84) over pair_days, 0) as {{ stat }}_91,
+        {%- for h in [7, 28] %}
+        case when sum(days) over next_{{ h }} = {{ h }} then sum(qty) over next_{{ h }} end as next_{{ h }}_qty,
         {%- endfor %}
-        {%- for fn, stat in [('least', 'min'), ('greatest', 'max')] %}
-        {{ fn }}({{ stat }}_28, lag({{ stat }}_28, 28) over pair_days) as {{ stat }}_56,
-        {{ fn }}({{ stat }}_28, lag({{ stat }}_28, 28) over pair_days, lag({{ stat }}_28, 56) over pair_days,
-            lag({{ stat }}_7, 84) over pair_days) as {{ stat }}_91{{ ',' if not loop.last }}
+        {%- for w in windows %}
+        cast(sum(days) over last_{{ w }} as {{ int_type() }}) as days_{{ w }},
+        cast(sum(qty) over last_{{ w }} as {{ int_type() }}) as qty_{{ w }},
+        cast(sum(qty_sq) over last_{{ w }} as {{ int_type() }}) as qty_sq_{{ w }},
+        min(min_qty) over last_{{ w }} as min_{{ w }},
+        max(max_qty) over last_{{ w }} as max_{{ w }},
         {%- endfor %}
-    from four_weeks
-    window pair_days as (partition by pair_number order by demand_date)
+        cast(sum(demand_days) over last_91 as {{ int_type() }}) as demand_days_91,
+        max(last_demand_date) over last_91 as last_demand_91
+    from blocks
+    window
+        pair_blocks as (partition by pair_number order by block desc),
+        {%- for h in [7, 28] %}
+        next_{{ h }} as (pair_blocks rows between current row and {{ (h / block_days) | int - 1 }} following),
+        {%- endfor %}
+        {%- for w in windows %}
+        last_{{ w }} as (pair_blocks rows between {{ (w / block_days) | int }} preceding and 1 preceding){{ ',' if not loop.last }}
+        {%- endfor %}
+
+),
+
+origins as (
+
+    -- The scoring date, and the origins the pair has a day for (qty is its demand on D).
+    select
+        windowed.*,
+        reading.scoring_date - windowed.block - {{ block_days }} as demand_date
+    from windowed
+    cross join reading
+    where (windowed.block + {{ block_days }}) % {{ every }} = 0
+        and reading.scoring_date - windowed.block - {{ block_days }} >= reading.first_day
+        and (windowed.block = -{{ block_days }} or windowed.qty is not null)
 
 ),
 
@@ -157,13 +214,30 @@ months as (
 
     select
         pair_number,
-        cast({{ dbt.date_trunc('month', 'demand_date') }} as date) as month_start,
-        count(*) as observed_days,
-        count(case when qty > 0 then 1 end) as demand_days,
+        month_start,
+        sum(days) as observed_days,
+        sum(demand_days) as demand_days,
         sum(qty) as qty,
-        sum(qty * qty) as qty_sq
-    from series
-    group by pair_number, cast({{ dbt.date_trunc('month', 'demand_date') }} as date)
+        sum(qty_sq) as qty_sq
+    from pieces
+    group by pair_number, month_start
+
+    union all
+
+    -- The scoring date's month when it starts after the data (its classes come from the 12
+    -- months before it; a pair's months stay consecutive).
+    select
+        pair_number,
+        cast({{ dbt.date_trunc('month', 'reading.scoring_date') }} as date) as month_start,
+        0 as observed_days,
+        0 as demand_days,
+        0 as qty,
+        0 as qty_sq
+    from pieces
+    cross join reading
+    where pieces.block = 0
+        and extract(day from reading.scoring_date) = 1
+    group by pair_number, reading.scoring_date
 
 ),
 
@@ -203,20 +277,6 @@ monthly_classes as (
 
 ),
 
-calendar as (
-
-    select
-        cast(day_ts as date) as calendar_date,
-        cast({{ dbt.date_trunc('month', 'day_ts') }} as date) as month_start,
-        {{ calendar_columns('cast(day_ts as date)') }}
-    from generate_series(
-        (select cast(first_day as timestamp) from bounds),
-        (select cast(max(demand_date) as timestamp) from series),
-        interval '1 day'
-    ) as days (day_ts)
-
-),
-
 parts as (
 
     select * from {{ ref('int_parts_enriched') }}
@@ -245,38 +305,22 @@ select
     {%- for lag in lags %}
     cast(f.lag_{{ lag }}_qty as {{ int_type() }}) as lag_{{ lag }}_qty,
     {%- endfor %}
-    {%- for w in [7, 14, 28, 56, 91] %}
-    {%- set n = 'least(' ~ w ~ ', f.days_before)' %}
-    cast(case when f.days_before > 0 then cast(f.qty_{{ w }} as {{ double_type() }}) / {{ n }} end as {{ double_type() }}) as rolling_mean_{{ w }},
+    {%- for w in windows %}
+    {%- set n = 'f.days_' ~ w %}
+    cast(case when {{ n }} > 0 then cast(f.qty_{{ w }} as {{ double_type() }}) / {{ n }} end as {{ double_type() }}) as rolling_mean_{{ w }},
     cast(case
-        when f.days_before > 1
+        when {{ n }} > 1
             then sqrt(cast({{ n }} * f.qty_sq_{{ w }} - f.qty_{{ w }} * f.qty_{{ w }} as {{ double_type() }}) / ({{ n }} * ({{ n }} - 1)))
     end as {{ double_type() }}) as rolling_std_{{ w }},
     cast(f.min_{{ w }} as {{ int_type() }}) as rolling_min_{{ w }},
     cast(f.max_{{ w }} as {{ int_type() }}) as rolling_max_{{ w }},
-    cast(case when f.days_before > 0 then f.qty_{{ w }} end as {{ int_type() }}) as rolling_sum_{{ w }},
+    cast(case when {{ n }} > 0 then f.qty_{{ w }} end as {{ int_type() }}) as rolling_sum_{{ w }},
     {%- endfor %}
     cast(f.demand_date - f.last_demand_91 as {{ int_type() }}) as days_since_last_demand,
     cast(case
-        when f.days_before > 0
-            then cast(least(91, f.days_before) - f.demand_days_91 as {{ double_type() }}) / least(91, f.days_before)
+        when f.days_91 > 0 then cast(f.days_91 - f.demand_days_91 as {{ double_type() }}) / f.days_91
     end as {{ double_type() }}) as zero_day_share_91,
-    calendar.day_of_week,
-    calendar.day_of_month,
-    calendar.day_of_year,
-    calendar.iso_week,
-    calendar.month,
-    calendar.quarter,
-    calendar.year,
-    calendar.is_weekend,
-    calendar.is_month_start,
-    calendar.is_month_end,
-    calendar.day_of_week_sin,
-    calendar.day_of_week_cos,
-    calendar.month_sin,
-    calendar.month_cos,
-    calendar.day_of_year_sin,
-    calendar.day_of_year_cos,
+    {{ calendar_columns('f.demand_date') }},
     holidays.holiday_date is not null as is_public_holiday,
     parts.category_id,
     parts.supplier_id,
@@ -291,14 +335,12 @@ select
     monthly_classes.adi,
     monthly_classes.cv_squared,
     monthly_classes.demand_pattern
-from thirteen_weeks as f
+from origins as f
 inner join pairs
     on f.pair_number = pairs.pair_number
-inner join calendar
-    on f.demand_date = calendar.calendar_date
 inner join monthly_classes
     on f.pair_number = monthly_classes.pair_number
-    and calendar.month_start = monthly_classes.month_start
+    and cast({{ dbt.date_trunc('month', 'f.demand_date') }} as date) = monthly_classes.month_start
 left join parts
     on pairs.part_id = parts.part_id
 left join locations
