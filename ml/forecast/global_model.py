@@ -60,7 +60,8 @@ class GlobalModel:
             frames.append(x[keep])
             targets.append(y[keep] / scale[keep])
             weights.append(scale[keep])
-        return pd.concat(frames, ignore_index=True), np.concatenate(targets), np.concatenate(weights)
+        x = pd.concat(frames, ignore_index=True)
+        return x, np.concatenate(targets), np.concatenate(weights)
 
     def fit(self, panel: Panel) -> GlobalModel:
         x, y, w = self.training_set(panel)

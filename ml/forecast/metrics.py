@@ -35,7 +35,7 @@ def pinball(actual: np.ndarray, quantile: np.ndarray, q: float) -> np.ndarray:
 def weighted_quantile_loss(
     actual: np.ndarray, quantiles: np.ndarray, levels: tuple[float, ...] = QUANTILES
 ) -> float:
-    """Mean over levels of 2 * sum(pinball loss) / sum(|actual|); quantiles has one column per level.
+    """Mean over levels of 2 * sum(pinball) / sum(|actual|); one quantiles column per level.
 
     The scale-free form used by GluonTS and the M5 uncertainty track; 0 is perfect.
     """
