@@ -36,6 +36,9 @@ class GlobalModel:
     horizon: int
     params: dict = field(default_factory=lambda: dict(PARAMS))
     max_rows: int = MAX_ROWS
+    # Sample weight = scale ** weight_power: 1 is the Poisson deviance in original units, 2 leans
+    # further towards the fast movers that dominate squared errors.
+    weight_power: float = 1.0
     model: HistGradientBoostingRegressor | None = None
     features: list[str] = field(default_factory=list)
 
@@ -59,7 +62,7 @@ class GlobalModel:
             keep = ~np.isnan(y)
             frames.append(x[keep])
             targets.append(y[keep] / scale[keep])
-            weights.append(scale[keep])
+            weights.append(scale[keep] ** self.weight_power)
         x = pd.concat(frames, ignore_index=True)
         return x, np.concatenate(targets), np.concatenate(weights)
 
