@@ -11,6 +11,17 @@ import pandas as pd
 
 LAGS = {"D": 14, "W": 8, "M": 12}
 WINDOWS = {"D": (7, 28, 91, 182), "W": (4, 13, 26, 52), "M": (3, 6, 12, 24)}
+# Smoothing weights of the exponentially weighted level and demand probability (as in SES/TSB).
+EWM_ALPHAS = (0.05, 0.1, 0.2, 0.4)
+
+
+def ewm(values: np.ndarray, alpha: float) -> np.ndarray:
+    """Exponentially weighted mean of each row at its last period; missing periods are skipped."""
+    state = np.full(values.shape[0], np.nan)
+    for col in values.T:
+        seen = ~np.isnan(col)
+        state = np.where(seen, np.where(np.isnan(state), col, state + alpha * (col - state)), state)
+    return state
 
 
 def _nanmean(x: np.ndarray) -> np.ndarray:
@@ -36,6 +47,10 @@ def origin_state(values: np.ndarray, freq: str) -> tuple[np.ndarray, dict[str, n
         "nz_size": np.where(nz.any(axis=1), _nanmean(sizes) / scale, 0.0),
         "cv": np.nanstd(np.where(observed, values, np.nan), axis=1) / scale,
     }
+    occurs = np.where(observed, nz, np.nan)
+    for alpha in EWM_ALPHAS:
+        feats[f"ewm{alpha}"] = ewm(values, alpha) / scale
+        feats[f"ewm_p{alpha}"] = ewm(occurs, alpha)
     for lag in range(1, min(LAGS[freq], t) + 1):
         feats[f"lag{lag}"] = values[:, t - lag] / scale
     for w in WINDOWS[freq]:
