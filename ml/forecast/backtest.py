@@ -18,7 +18,7 @@ from ml.forecast.candidates import NAMES, forecast_baselines
 from ml.forecast.classes import CLASSES, classify
 from ml.forecast.global_model import GlobalModel
 from ml.forecast.history import Panel
-from ml.forecast.quantiles import nb_quantiles, series_dispersion
+from ml.forecast.quantiles import expected_share_above, nb_quantiles, series_dispersion
 
 GLOBAL = "GlobalHGB"
 ENSEMBLES = {
@@ -48,23 +48,24 @@ class Backtest:
         act = self.actual[:, keep].reshape(n, -1)
         return series_dispersion(act, self.means[name][:, keep].reshape(n, -1))
 
+    def oos_alpha(self, name: str) -> np.ndarray:
+        """Dispersion for each origin from the other origins' errors, series x origins."""
+        cuts = range(len(self.cuts))
+        single = len(self.cuts) == 1
+        return np.stack([self.alpha(name, None if single else o) for o in cuts], axis=1)
+
     def quantiles(self, name: str, levels: tuple[float, ...]) -> np.ndarray:
         """Out-of-sample quantiles at every origin, series x origins x horizon x levels."""
-        parts = []
-        for o in range(len(self.cuts)):
-            alpha = self.alpha(name, exclude=o if len(self.cuts) > 1 else None)
-            parts.append(nb_quantiles(self.means[name][:, o], alpha[:, None], levels))
-        return np.stack(parts, axis=1)
+        return nb_quantiles(self.means[name], self.oos_alpha(name)[:, :, None], levels)
 
     def score(self, name: str, levels: tuple[float, ...], rows: np.ndarray | None = None) -> dict:
         rows = np.ones(len(self.classes), bool) if rows is None else rows
+        mean, actual = self.means[name][rows], self.actual[rows]
         qs = self.quantiles(name, levels)[rows]
-        return metrics.score(
-            self.actual[rows].ravel(),
-            self.means[name][rows].ravel(),
-            qs.reshape(-1, len(levels)),
-            levels,
-        )
+        alpha = np.broadcast_to(self.oos_alpha(name)[rows][:, :, None], mean.shape)
+        out = metrics.score(actual.ravel(), mean.ravel(), qs.reshape(-1, len(levels)), levels)
+        out["expected_above"] = expected_share_above(mean, alpha, qs[..., -1], actual)
+        return out
 
 
 def origins(n_periods: int, horizon: int, n_origins: int) -> list[int]:
