@@ -65,9 +65,10 @@ def bench_forecast(
     n_train = len(panel.periods) - horizon
     train = panel.head(n_train)
     actual = panel.values[panel.start < n_train, n_train:]
-    fc = run(train, horizon, QUANTILES)
+    fc = run(train, horizon, QUANTILES, every_candidate=True)
     models = []
-    for name, mean in fc.means.items():
+    for name in fc.backtest.means:
+        mean = fc.means[name]
         qs = quantiles_of(fc, name, QUANTILES)
         hold = score(actual.ravel(), mean.ravel(), qs.reshape(-1, len(QUANTILES)), QUANTILES)
         alpha = np.broadcast_to(fc.backtest.alpha(name)[:, None], mean.shape)

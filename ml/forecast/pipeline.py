@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,36 +27,56 @@ from ml.forecast.quantiles import nb_quantiles
 class Forecast:
     panel: Panel
     choice: str
-    means: dict[str, np.ndarray]  # every candidate, series x horizon
+    means: dict[str, np.ndarray]  # refitted candidates, series x horizon
     backtest: Backtest
     scores: dict[str, dict]
     fit_seconds: dict[str, float]
 
 
-def candidate_means(panel: Panel, horizon: int, bt: Backtest) -> tuple[dict, dict]:
-    """Every candidate fitted on the whole panel (the per-class choice from the backtest)."""
-    import time
+def base_models(name: str, bt: Backtest) -> set[str]:
+    """The fitted models a candidate is made of (an ensemble's members, the per-class picks)."""
+    if name == PER_CLASS:
+        return {GLOBAL}.union(*(base_models(n, bt) for n in bt.per_class.values()))
+    return set(ENSEMBLES.get(name, (name,)))
 
-    means, seconds = forecast_baselines(panel, horizon, NAMES)
-    started = time.perf_counter()
-    means[GLOBAL] = GlobalModel(horizon).fit(panel).predict(panel)
-    seconds[GLOBAL] = time.perf_counter() - started
-    for name, parts in ENSEMBLES.items():
-        means[name] = np.mean([means[p] for p in parts], axis=0)
+
+def candidate_means(
+    panel: Panel, horizon: int, bt: Backtest, names: list[str]
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """The named candidates fitted on the whole panel, and the fit seconds of each."""
+    bases = set().union(*(base_models(n, bt) for n in names))
+    means, seconds = forecast_baselines(panel, horizon, tuple(n for n in NAMES if n in bases))
+    if GLOBAL in bases:
+        started = time.perf_counter()
+        means[GLOBAL] = GlobalModel(horizon).fit(panel).predict(panel)
+        seconds[GLOBAL] = time.perf_counter() - started
+    for name in names:
+        parts = sorted(base_models(name, bt))
         seconds[name] = sum(seconds[p] for p in parts)
-    per_class = means[GLOBAL].copy()
-    for cls, name in bt.per_class.items():
-        per_class[bt.classes == cls] = means[name][bt.classes == cls]
-    means[PER_CLASS] = per_class
-    seconds[PER_CLASS] = sum(seconds[n] for n in (*NAMES, GLOBAL))
+        if name in ENSEMBLES:
+            means[name] = np.mean([means[p] for p in ENSEMBLES[name]], axis=0)
+        elif name == PER_CLASS:
+            means[name] = means[GLOBAL].copy()
+            for cls, pick in bt.per_class.items():
+                means[name][bt.classes == cls] = means[pick][bt.classes == cls]
     return means, seconds
 
 
-def run(panel: Panel, horizon: int, levels: tuple[float, ...] = QUANTILES, n_origins: int = 3):
-    """Backtest on the panel, choose, and forecast the `horizon` periods after it."""
+def run(
+    panel: Panel,
+    horizon: int,
+    levels: tuple[float, ...] = QUANTILES,
+    n_origins: int = 3,
+    every_candidate: bool = False,
+) -> Forecast:
+    """Backtest on the panel, choose, and forecast the `horizon` periods after it.
+
+    Only the choice is refitted on the whole panel unless every_candidate (the benchmark).
+    """
     bt = run_backtest(panel, horizon, n_origins)
     choice, scores = choose(bt, levels)
-    means, seconds = candidate_means(panel, horizon, bt)
+    names = list(bt.means) if every_candidate else [choice]
+    means, seconds = candidate_means(panel, horizon, bt, names)
     return Forecast(panel, choice, means, bt, scores, seconds)
 
 
