@@ -15,13 +15,24 @@ WINDOWS = {"D": (7, 28, 91, 182), "W": (4, 13, 26, 52), "M": (3, 6, 12, 24)}
 EWM_ALPHAS = (0.05, 0.1, 0.2, 0.4)
 
 
-def ewm(values: np.ndarray, alpha: float) -> np.ndarray:
-    """Exponentially weighted mean of each row at its last period; missing periods are skipped."""
-    state = np.full(values.shape[0], np.nan)
-    for col in values.T:
-        seen = ~np.isnan(col)
-        state = np.where(seen, np.where(np.isnan(state), col, state + alpha * (col - state)), state)
-    return state
+def ewm_paths(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Every EWM feature after each period (series x periods); missing periods are skipped.
+
+    Column j only uses periods 0..j, so an origin reads column cut-1 without seeing later data;
+    computing the paths once serves all training origins.
+    """
+    occurs = np.where(np.isnan(values), np.nan, np.nan_to_num(values) > 0)
+    out = {}
+    for prefix, series in (("ewm", values), ("ewm_p", occurs)):
+        for alpha in EWM_ALPHAS:
+            path = np.empty_like(series)
+            state = np.full(series.shape[0], np.nan)
+            for j, col in enumerate(series.T):
+                step = np.where(np.isnan(state), col, state + alpha * (col - state))
+                state = np.where(np.isnan(col), state, step)
+                path[:, j] = state
+            out[f"{prefix}{alpha}"] = path
+    return out
 
 
 def _nanmean(x: np.ndarray) -> np.ndarray:
@@ -29,8 +40,13 @@ def _nanmean(x: np.ndarray) -> np.ndarray:
     return np.where(n > 0, np.nansum(x, axis=1) / np.maximum(n, 1), np.nan)
 
 
-def origin_state(values: np.ndarray, freq: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Scale and step-independent features from a (series x known periods) matrix."""
+def origin_state(
+    values: np.ndarray, freq: str, ewm_now: dict[str, np.ndarray] | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Scale and step-independent features from a (series x known periods) matrix.
+
+    `ewm_now` = the EWM paths at the last known period, if already computed (else computed here).
+    """
     n, t = values.shape
     observed = ~np.isnan(values)
     n_obs = observed.sum(axis=1)
@@ -47,10 +63,10 @@ def origin_state(values: np.ndarray, freq: str) -> tuple[np.ndarray, dict[str, n
         "nz_size": np.where(nz.any(axis=1), _nanmean(sizes) / scale, 0.0),
         "cv": np.nanstd(np.where(observed, values, np.nan), axis=1) / scale,
     }
-    occurs = np.where(observed, nz, np.nan)
-    for alpha in EWM_ALPHAS:
-        feats[f"ewm{alpha}"] = ewm(values, alpha) / scale
-        feats[f"ewm_p{alpha}"] = ewm(occurs, alpha)
+    if ewm_now is None:
+        ewm_now = {name: path[:, -1] for name, path in ewm_paths(values).items()}
+    for name, now in ewm_now.items():
+        feats[name] = now if name.startswith("ewm_p") else now / scale
     for lag in range(1, min(LAGS[freq], t) + 1):
         feats[f"lag{lag}"] = values[:, t - lag] / scale
     for w in WINDOWS[freq]:
@@ -82,10 +98,14 @@ def step_features(
 
 
 def design(
-    values: np.ndarray, target_periods: pd.PeriodIndex, freq: str, season: int
+    values: np.ndarray,
+    target_periods: pd.PeriodIndex,
+    freq: str,
+    season: int,
+    ewm_now: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Rows = series x steps (series-major): the scale per row and the feature frame."""
-    scale, base = origin_state(values, freq)
+    scale, base = origin_state(values, freq, ewm_now)
     steps = step_features(values, target_periods, freq, season, scale)
     h = len(steps)
     cols = {name: np.repeat(v, h) for name, v in base.items()}

@@ -14,7 +14,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
-from ml.forecast.features import design
+from ml.forecast.features import design, ewm_paths
 from ml.forecast.history import Panel
 
 PARAMS = {
@@ -52,12 +52,13 @@ class GlobalModel:
 
     def training_set(self, panel: Panel) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         frames, targets, weights = [], [], []
+        paths = ewm_paths(panel.values)
         for cut in self._origins(panel):
-            known = panel.values[:, :cut]
             live = panel.start < cut
-            scale, x = design(
-                known[live], panel.periods[cut : cut + self.horizon], panel.freq, panel.season
-            )
+            now = {name: path[live, cut - 1] for name, path in paths.items()}
+            target_periods = panel.periods[cut : cut + self.horizon]
+            known = panel.values[live, :cut]
+            scale, x = design(known, target_periods, panel.freq, panel.season, now)
             y = panel.values[live, cut : cut + self.horizon].ravel()
             keep = ~np.isnan(y)
             frames.append(x[keep])
