@@ -44,10 +44,13 @@ docs: manifest
 	@echo "Docs: dbt_project/target/index.html. Serve them on http://127.0.0.1:8080 with:"
 	@echo "  cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080"
 
+# Two pytest workers (the CI machine has 2 cores); the tests of the shared generated world stay on
+# one worker (xdist group, see tests/conftest.py). `make test TEST_WORKERS=0` runs in one process.
+TEST_WORKERS ?= 2
 test: manifest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Benchmarks print numbers and ratios: `make bench` = marts on DuckDB and PostgreSQL at scale m;
 # `make bench SCALE=demo WAREHOUSE=duckdb`, `make bench BENCH=ingest`.

@@ -1,9 +1,12 @@
-"""Shared fixtures: throwaway PostgreSQL databases, skip-or-fail when no server is reachable."""
+"""Shared fixtures: throwaway PostgreSQL databases (skip-or-fail when no server is reachable) and
+the generated world materialized once per session on each warehouse."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
@@ -11,6 +14,8 @@ import pytest
 from psycopg import sql
 
 from orchestration import env
+from orchestration.generator import GeneratorConfig, generate_landing
+from tests.orchestration.pipeline_helpers import materialize_all
 
 
 def _server_reachable() -> str | None:
@@ -33,18 +38,93 @@ def require_postgres() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture
-def pg_database_url(require_postgres: None) -> Iterator[str]:
-    """URL of a fresh empty database, dropped after the test."""
-    name = f"partsflow_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def throwaway_database(
+    prefix: str = "partsflow_test", template: str | None = None
+) -> Iterator[str]:
+    """URL of a new database `<prefix>_<random>` (a copy of `template` if given), dropped after."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = env.test_postgres_url()
+    create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    parsed = urlparse(admin)
+        conn.execute(create)
     try:
-        yield urlunparse(parsed._replace(path=f"/{name}"))
+        yield urlunparse(urlparse(admin)._replace(path=f"/{name}"))
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@pytest.fixture
+def pg_database_url(require_postgres: None) -> Iterator[str]:
+    """URL of a fresh empty database, dropped after the test."""
+    with throwaway_database() as url:
+        yield url
+
+
+# A small generated world, materialized once per session on each warehouse, for the mart and
+# pipeline tests that recompute KPIs independently from the landing files. 420 days so that
+# trailing-365-day KPIs and the 364-day lag have history; no dirty rows, so every landing row is a
+# clean row.
+MARTS_CONFIG = GeneratorConfig(parts=30, locations=4, days=420, seed=7)
+
+
+@pytest.fixture(scope="session")
+def marts_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Landing zone generated from MARTS_CONFIG (read it with tests.orchestration.expected)."""
+    out = tmp_path_factory.mktemp("marts_landing")
+    generate_landing(out, MARTS_CONFIG)
+    return out
+
+
+def serving_dir(duckdb_url: str) -> Path:
+    """Where the DuckDB world at `duckdb_url` published its dashboard copy."""
+    return env.Warehouse(duckdb_url).duckdb_path.parent / "serving"
+
+
+def _materialized(url: str, landing: Path, serving: Path) -> str:
+    result = materialize_all(url, landing, serving)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    return url
+
+
+@pytest.fixture(scope="session")
+def marts_duckdb(marts_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Warehouse URL of a DuckDB file holding the whole pipeline materialized on marts_landing
+    (its dashboard copy is in `serving_dir(url)`)."""
+    root = tmp_path_factory.mktemp("marts_duck")
+    url = f"duckdb:///{root}/warehouse.duckdb"
+    return _materialized(url, marts_landing, serving_dir(url))
+
+
+@pytest.fixture(scope="session")
+def marts_postgres(
+    require_postgres: None, marts_landing: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Warehouse URL of a throwaway PostgreSQL database with the same materialization."""
+    with throwaway_database("partsflow_marts_test") as url:
+        yield _materialized(url, marts_landing, tmp_path_factory.mktemp("marts_pg") / "serving")
+
+
+WORLD_FIXTURES = {"marts_duckdb", "marts_postgres"}
+
+
+def _uses_the_world(item: pytest.Item) -> bool:
+    names = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
+    params = {str(v) for v in callspec.params.values()} if callspec else set()
+    return bool(WORLD_FIXTURES & (names | params))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n` (xdist, --dist loadgroup) the tests of the shared world run on one
+    worker, so the world is materialized once, not once per worker; the other tests run on one
+    worker per module, so that a module-scoped fixture is built once."""
+    for item in items:
+        group = "marts_world" if _uses_the_world(item) else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
@@ -161,8 +162,13 @@ def _read_scenario_tables(url: str) -> dict[str, pd.DataFrame]:
     return tables
 
 
+# Only what the scenario reads and what it is built from (no feature, classification, forecast
+# or serving assets).
+SCENARIO_ASSETS = dg.AssetSelection.assets(*(["marts", t] for t in SCENARIO_TABLES)).upstream()
+
+
 def _materialized(url: str, landing: Path, serving: Path) -> dict[str, pd.DataFrame]:
-    result = materialize_all(url, landing, serving)
+    result = materialize_all(url, landing, serving, SCENARIO_ASSETS)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     return _read_scenario_tables(url)
 

@@ -24,12 +24,16 @@ def all_assets() -> list:
     return list(defs.assets or [])
 
 
-def materialize_all(warehouse_url: str, landing: Path, serving: Path) -> dg.ExecuteInProcessResult:
+def materialize_all(
+    warehouse_url: str, landing: Path, serving: Path, selection: dg.AssetSelection | None = None
+) -> dg.ExecuteInProcessResult:
+    """Every asset (or `selection`) in-process on the warehouse, from `landing`."""
     return dg.materialize(
         all_assets(),
         resources=build_resources(warehouse_url, str(landing), str(serving)),
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
+        selection=selection,
     )
 
 

@@ -1,4 +1,6 @@
-"""The whole pipeline materialized in-process on DuckDB and on PostgreSQL."""
+"""The whole pipeline materialized in-process on DuckDB and on PostgreSQL (the shared generated
+world of tests/conftest.py): marts equal to the files, the same on both warehouses, the published
+copy equal to the warehouse, a second run a no-op, the dashboard on the published copy."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestration.generator import GeneratorConfig, generate_landing
+from orchestration import env
+from orchestration.warehouse import connect
+from tests.conftest import serving_dir
 from tests.orchestration.expected import expected_demand_rows, expected_value_by_location
 from tests.orchestration.pipeline_helpers import (
     MART_KEYS,
@@ -16,24 +20,7 @@ from tests.orchestration.pipeline_helpers import (
     table_snapshot,
 )
 
-CONFIG = GeneratorConfig(parts=40, locations=4, days=150, seed=11)
 LINEAGE = ["loaded_through"]
-
-
-@pytest.fixture(scope="module")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("landing")
-    generate_landing(out, CONFIG)
-    return out
-
-
-@pytest.fixture(scope="module")
-def duckdb_run(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    root = tmp_path_factory.mktemp("duck")
-    url = f"duckdb:///{root}/warehouse.duckdb"
-    result = materialize_all(url, landing, root / "serving")
-    assert result.success, [e.message for e in result.all_events if e.is_failure]
-    return url, root / "serving"
 
 
 def assert_marts_match_files(url: str, landing: Path) -> None:
@@ -61,61 +48,54 @@ def assert_marts_match_files(url: str, landing: Path) -> None:
     )
 
 
-def test_duckdb_marts_match_independent_computation(duckdb_run, landing):
-    url, _ = duckdb_run
-    assert_marts_match_files(url, landing)
+def test_duckdb_marts_match_independent_computation(marts_duckdb, marts_landing):
+    assert_marts_match_files(marts_duckdb, marts_landing)
 
 
-def test_serving_copy_equals_warehouse_marts(duckdb_run):
-    url, serving = duckdb_run
-    copy_url = f"duckdb:///{serving}/serving.duckdb"
+def test_serving_copy_equals_warehouse_marts(marts_duckdb):
+    url = marts_duckdb
+    copy_url = f"duckdb:///{serving_dir(url)}/serving.duckdb"
     for table, keys in MART_KEYS.items():
         pd.testing.assert_frame_equal(
             read_table(url, "marts", table, keys), read_table(copy_url, "marts", table, keys)
         )
 
 
-def test_rematerializing_without_new_files_changes_no_row(duckdb_run, landing):
-    url, serving = duckdb_run
+def test_rematerializing_without_new_files_changes_no_row(marts_duckdb, marts_landing):
+    url = marts_duckdb
     before = table_snapshot(url, ("raw", "marts", "ml"))
-    assert materialize_all(url, landing, serving).success
+    assert materialize_all(url, marts_landing, serving_dir(url)).success
     after = table_snapshot(url, ("raw", "marts", "ml"))
     assert before.keys() == after.keys()
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name], obj=name)
 
 
-@pytest.mark.postgres
-def test_postgres_gives_the_same_marts(pg_database_url, duckdb_run, landing, tmp_path):
-    pg_url = pg_database_url
-    result = materialize_all(pg_url, landing, tmp_path / "serving")
-    assert result.success, [e.message for e in result.all_events if e.is_failure]
-    assert_marts_match_files(pg_url, landing)
+def _mart_tables(url: str) -> set[str]:
+    with connect(env.Warehouse(url)) as conn:
+        return set(conn.tables_in("marts"))
 
-    duck_url, _ = duckdb_run
+
+@pytest.mark.postgres
+def test_postgres_gives_the_same_marts(marts_postgres, marts_duckdb, marts_landing):
+    assert_marts_match_files(marts_postgres, marts_landing)
+    assert _mart_tables(marts_postgres) == _mart_tables(marts_duckdb)
     for table, keys in MART_KEYS.items():
         # loaded_through is when each warehouse loaded the files: lineage, not content.
-        duck = read_table(duck_url, "marts", table, keys).drop(columns=LINEAGE, errors="ignore")
-        pg = read_table(pg_url, "marts", table, keys).drop(columns=LINEAGE, errors="ignore")
+        duck = read_table(marts_duckdb, "marts", table, keys).drop(columns=LINEAGE, errors="ignore")
+        pg = read_table(marts_postgres, "marts", table, keys).drop(columns=LINEAGE, errors="ignore")
         assert list(duck.columns) == list(pg.columns), table
         pd.testing.assert_frame_equal(duck, pg, check_dtype=False, obj=table, rtol=1e-9)
 
-    before = table_snapshot(pg_url, ("raw", "marts", "ml"))
-    assert materialize_all(pg_url, landing, tmp_path / "serving").success
-    after = table_snapshot(pg_url, ("raw", "marts", "ml"))
-    for name in before:
-        pd.testing.assert_frame_equal(before[name], after[name], obj=name)
 
-
-def test_dashboard_renders_the_published_copy(duckdb_run, landing, monkeypatch):
+def test_dashboard_renders_the_published_copy(marts_duckdb, marts_landing, monkeypatch):
     """The real app on the real serving copy: no exception, totals equal to the files'."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     from dashboards.formatting import compact
-    from orchestration import env
 
-    _, serving = duckdb_run
+    serving = serving_dir(marts_duckdb)
     monkeypatch.setenv("PARTSFLOW_SERVING_DIR", str(serving))
     monkeypatch.setenv("PARTSFLOW_WAREHOUSE_URL", f"duckdb:///{serving}/not-the-warehouse.duckdb")
     st.cache_data.clear()
@@ -123,7 +103,7 @@ def test_dashboard_renders_the_published_copy(duckdb_run, landing, monkeypatch):
     at = AppTest.from_file(str(app), default_timeout=60).run()
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
-    total = expected_value_by_location(landing).sum()
+    total = expected_value_by_location(marts_landing).sum()
     assert metrics["Inventory value"] == compact(total, "$")
     assert any("Data refreshed" in c.value for c in at.caption)
     st.cache_data.clear()

@@ -1,0 +1,122 @@
+"""The `ml.ml_model_registry` table: every trained version, and which one is active.
+
+The promotion rule and the artifact files are plain Python (ml/registry.py); this module stores
+the decision in the warehouse, in one transaction per registration, so a model has at most one
+active version whatever fails.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ml.registry import Candidate, ModelVersion, promotion, save_artifact
+from orchestration.warehouse import Connection, qualified
+
+REGISTRY = qualified("ml", "ml_model_registry")
+COLUMNS = (
+    "model_name, version, model_type, trained_at, train_start, train_end, parameters, metrics, "
+    "features, artifact, status, decision"
+)
+
+
+def ensure_registry(conn: Connection) -> None:
+    conn.execute("create schema if not exists ml")
+    conn.execute(
+        f"""create table if not exists {REGISTRY} (
+  model_name text not null, version integer not null, model_type text not null,
+  trained_at timestamp not null, train_start date not null, train_end date not null,
+  parameters text not null, metrics text not null, features text not null,
+  artifact text not null, status text not null check (status in ('active', 'retired')),
+  decision text not null, primary key (model_name, version))"""
+    )
+
+
+def _as_version(row: tuple) -> ModelVersion:
+    name, version, mtype, trained, start, end, params, metrics, features, artifact = row[:10]
+    candidate = Candidate(
+        name, mtype, start, end, json.loads(params), json.loads(metrics), json.loads(features)
+    )
+    return ModelVersion(
+        candidate, int(version), trained, artifact, status=row[10], decision=row[11]
+    )
+
+
+def _as_row(v: ModelVersion) -> tuple:
+    c = v.candidate
+    json_columns = (dict(c.parameters), dict(c.metrics), list(c.features))
+    return (
+        c.model_name,
+        v.version,
+        c.model_type,
+        v.trained_at,
+        c.train_start,
+        c.train_end,
+        *(json.dumps(value, sort_keys=True, default=str) for value in json_columns),
+        v.artifact,
+        v.status,
+        v.decision,
+    )
+
+
+def model_versions(conn: Connection, model_name: str) -> list[ModelVersion]:
+    """Every registered version of a model, oldest first."""
+    rows = conn.fetchall(
+        f"select {COLUMNS} from {REGISTRY} where model_name = ? order by version", (model_name,)
+    )
+    return [_as_version(r) for r in rows]
+
+
+def active_version(conn: Connection, model_name: str) -> ModelVersion | None:
+    rows = conn.fetchall(
+        f"select {COLUMNS} from {REGISTRY} where model_name = ? and status = 'active'",
+        (model_name,),
+    )
+    return _as_version(rows[0]) if rows else None
+
+
+def register(
+    conn: Connection,
+    candidate: Candidate,
+    model: Any,
+    store: Path,
+    trained_at: datetime | None = None,
+) -> ModelVersion:
+    """Store the candidate's artifact and registry row; it becomes active only if its backtest
+    beats the active version's (which is then retired). Returns the registered version."""
+    ensure_registry(conn)
+    trained_at = trained_at or datetime.now(UTC).replace(tzinfo=None)
+    with conn.transaction():
+        active = active_version(conn, candidate.model_name)
+        active_metrics = active.candidate.metrics if active else None
+        promote, decision = promotion(candidate.metrics, active_metrics)
+        last = conn.fetchall(
+            f"select max(version) from {REGISTRY} where model_name = ?", (candidate.model_name,)
+        )[0][0]
+        version = int(last or 0) + 1
+        artifact = save_artifact(store, candidate.model_name, version, model)
+        if promote and active is not None:
+            conn.execute(
+                f"update {REGISTRY} set status = 'retired', decision = decision || ? "
+                "where model_name = ? and version = ?",
+                (
+                    f"; replaced by v{version} on {trained_at:%Y-%m-%d}",
+                    active.model_name,
+                    active.version,
+                ),
+            )
+        registered = ModelVersion(
+            candidate,
+            version,
+            trained_at,
+            str(artifact),
+            status="active" if promote else "retired",
+            decision=decision,
+        )
+        conn.execute(
+            f"insert into {REGISTRY} ({COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _as_row(registered),
+        )
+    return registered
