@@ -96,7 +96,14 @@ def run_backtest(panel: Panel, horizon: int, n_origins: int = 3) -> Backtest:
         for name, mean in means.items():
             per_origin[name].append(_place(panel, cut, mean))
             seconds[name] += fit_s[name] / len(cuts)
-    actual = np.stack([panel.values[:, c : c + horizon] for c in cuts], axis=1)
+    # Series that had not started at an origin are not scored there (no forecast was made).
+    actual = np.stack(
+        [
+            np.where((panel.start < c)[:, None], panel.values[:, c : c + horizon], np.nan)
+            for c in cuts
+        ],
+        axis=1,
+    )
     bt = Backtest(
         cuts=cuts,
         actual=actual,

@@ -53,6 +53,8 @@ def forecast_baselines(
     os.environ.setdefault("NIXTLA_ID_AS_COL", "1")
     frame = statsforecast_frame(panel)
     n = len(panel.ids)
+    # A model without an answer for a series (too short for it) gets the series' mean.
+    fallback = frame.groupby("unique_id")["y"].mean().reindex(range(n)).fillna(0.0).to_numpy()
     means, seconds = {}, {}
     for name in names:
         started = time.perf_counter()
@@ -63,7 +65,11 @@ def forecast_baselines(
         with warnings.catch_warnings():
             # AutoETS divides by zero degrees of freedom on very short series (then falls back).
             warnings.simplefilter("ignore", RuntimeWarning)
+            # SeasonalNaive on a history shorter than a season: NaN there, filled below.
+            warnings.simplefilter("ignore", UserWarning)
             out = sf.forecast(df=frame, h=horizon).sort_values(["unique_id", "ds"])
-        means[name] = np.clip(out[name].to_numpy(float).reshape(n, horizon), 0.0, None)
+        mean = out[name].to_numpy(float).reshape(n, horizon)
+        mean = np.where(np.isnan(mean), fallback[:, None], mean)
+        means[name] = np.clip(mean, 0.0, None)
         seconds[name] = time.perf_counter() - started
     return means, seconds

@@ -115,7 +115,7 @@ def to_panel(history: pd.DataFrame, freq: str, source: str = "history") -> Panel
         period_freq = freq
     periods = history["date"].dt.to_period(period_freq)
     dup = pd.Series(pd.MultiIndex.from_arrays([history["series_id"], periods]).duplicated())
-    _first_bad(dup, source, "duplicate series_id and date (period)")
+    _first_bad(dup, source, f"duplicate series_id and date: two rows in one period (--freq {freq})")
     grid = pd.period_range(periods.min(), periods.max(), freq=period_freq)
     ids, row = np.unique(history["series_id"].to_numpy(), return_inverse=True)
     col = periods.array.asi8 - grid[0].ordinal
