@@ -137,7 +137,8 @@ def choose(bt: Backtest, levels: tuple[float, ...]) -> tuple[str, dict[str, dict
     per_class = np.full_like(bt.means[GLOBAL], np.nan)
     for cls in CLASSES:
         rows = bt.classes == cls
-        if not rows.any() or not np.isfinite(bt.actual[rows]).any():
+        # Without demand in the class the scores are undefined (wQL divides by it): global model.
+        if not rows.any() or not np.nansum(bt.actual[rows]) > 0:
             continue
         scores = scored(rows)
         bt.per_class[cls] = min(scores, key=lambda n: composite(scores, n))
