@@ -67,6 +67,19 @@ class Backtest:
         out["expected_above"] = expected_share_above(mean, alpha, qs[..., -1], actual)
         return out
 
+    def series_scores(self, name: str, levels: tuple[float, ...]) -> list[dict | None]:
+        """One candidate's metrics per series over all origins (None: never scored)."""
+        qs = self.quantiles(name, levels)
+        out: list[dict | None] = []
+        for i in range(len(self.classes)):
+            actual = self.actual[i].ravel()
+            if np.isnan(actual).all():
+                out.append(None)
+                continue
+            mean, q = self.means[name][i].ravel(), qs[i].reshape(-1, len(levels))
+            out.append(metrics.score(actual, mean, q, levels))
+        return out
+
 
 def origins(n_periods: int, horizon: int, n_origins: int) -> list[int]:
     """Cuts (known periods) of the last n_origins non-overlapping windows, oldest first."""

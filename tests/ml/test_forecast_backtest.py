@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ml.forecast.backtest import choose, run_backtest
 from ml.forecast.history import Panel
@@ -28,3 +29,8 @@ def test_late_and_short_series_are_scored_only_where_forecast():
     choice, scores = choose(bt, QUANTILES)
     assert all(np.isfinite([s["rmse"], s["bias"], s["wql"]]).all() for s in scores.values())
     assert choice in scores
+    per_series = bt.series_scores(choice, QUANTILES)
+    assert per_series[1] is None and len(per_series) == len(panel.ids)
+    rows = scored[2]
+    expected = np.sqrt(np.mean((bt.means[choice][2][rows] - bt.actual[2][rows]) ** 2))
+    assert per_series[2]["rmse"] == pytest.approx(expected)
