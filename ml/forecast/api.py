@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from ml.forecast.backtest import MIN_ORIGIN_PERIODS
 from ml.forecast.history import HistoryError, read_history, to_panel
 from ml.forecast.metrics import QUANTILES
@@ -25,7 +27,7 @@ def parse_levels(text: str | None) -> tuple[float, ...]:
     return levels
 
 
-def write_frame(frame, out: Path) -> None:
+def write_frame(frame: pd.DataFrame, out: Path) -> None:
     """Write CSV or Parquet (by suffix) via a temporary file, so a failure leaves no output."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")

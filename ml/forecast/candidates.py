@@ -26,7 +26,7 @@ MAX_ETS_SEASON = 24
 NAMES = ("ADIDA", "IMAPA", "TSB", "CrostonOptimized", "SeasonalNaive", "AutoETS")
 
 
-def _model(name: str, season: int):
+def _model(name: str, season: int) -> object:
     if name == "TSB":
         return TSB(alpha_d=0.2, alpha_p=0.2)
     if name == "SeasonalNaive":
