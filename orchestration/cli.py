@@ -179,6 +179,54 @@ def bench_marts(
     typer.echo(format_report(run(scale.value, data_dir, warehouses=kinds)))
 
 
+class Freq(StrEnum):
+    D = "D"
+    W = "W"
+    M = "M"
+
+
+@app.command()
+def forecast(
+    history: Annotated[Path, typer.Option(help="series_id, date, quantity (CSV or Parquet).")],
+    horizon: Annotated[int, typer.Option(help="Periods to forecast.")],
+    freq: Annotated[Freq, typer.Option(help="Period: D(ay), W(eek) or M(onth).")],
+    out: Annotated[Path, typer.Option(help="series_id, date, mean, p10.. (CSV or Parquet).")],
+    quantiles: Annotated[str | None, typer.Option(help="Levels, e.g. 0.1,0.5,0.9.")] = None,
+) -> None:
+    """Backtest the candidates on a history, choose, and write mean and quantile forecasts.
+
+    An empty quantity is a missing period; a period without a row after a series' first date is
+    zero demand. Bad input exits with code 2 and writes nothing.
+    """
+    from ml.forecast.api import forecast_file, parse_levels
+    from ml.forecast.history import HistoryError
+
+    try:
+        summary = forecast_file(history, horizon, freq.value, out, parse_levels(quantiles))
+    except HistoryError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@bench_app.command("forecast")
+def bench_forecast(
+    data: Annotated[
+        Path | None, typer.Option(help="Long-format history; default ../shared/data/carparts.csv.")
+    ] = None,
+    landing: Annotated[
+        Path | None, typer.Option(help="Generated landing folder: daily issues as the history.")
+    ] = None,
+    horizon: Annotated[int, typer.Option(help="Held-out periods.")] = 6,
+    freq: Annotated[Freq, typer.Option(help="Period of the data.")] = Freq.M,
+) -> None:
+    """Backtest, choose, then score every candidate and the choice on the held-out periods."""
+    from orchestration.bench_forecast import bench_forecast as run
+    from orchestration.bench_forecast import format_report
+
+    typer.echo(format_report(run(data, landing, horizon, freq.value)))
+
+
 @app.command()
 def holidays() -> None:
     """Regenerate the dbt seed of public holidays (dbt_project/seeds/public_holidays.csv)."""

@@ -1,0 +1,1 @@
+"""Demand forecasting: statsforecast baselines, a global gradient-boosting model, backtests."""

@@ -1,0 +1,162 @@
+"""Rolling-origin backtest of every candidate, and the choice of the approach to use.
+
+Each origin sees only the periods before it. Candidates are the statsforecast baselines, the
+global model, fixed ensembles of the global model with the intermittent-demand methods, and a
+per-class choice. Dispersion for a candidate's quantiles at one origin is estimated from its
+errors at the other origins, so the backtest's quantile scores are out of sample too.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ml.forecast import metrics
+from ml.forecast.candidates import NAMES, forecast_baselines
+from ml.forecast.classes import CLASSES, classify
+from ml.forecast.global_model import GlobalModel
+from ml.forecast.history import Panel
+from ml.forecast.quantiles import expected_share_above, nb_quantiles, series_dispersion
+
+GLOBAL = "GlobalHGB"
+ENSEMBLES = {
+    "Global+IMAPA": (GLOBAL, "IMAPA"),
+    "Global+ADIDA+IMAPA": (GLOBAL, "ADIDA", "IMAPA"),
+    "Global+ADIDA+IMAPA+TSB": (GLOBAL, "ADIDA", "IMAPA", "TSB"),
+}
+PER_CLASS = "PerClass"
+MIN_ORIGIN_PERIODS = 6
+
+
+@dataclass
+class Backtest:
+    """Forecast means and actuals per candidate, shaped series x origins x horizon."""
+
+    cuts: list[int]
+    actual: np.ndarray
+    means: dict[str, np.ndarray]
+    classes: np.ndarray
+    fit_seconds: dict[str, float] = field(default_factory=dict)
+    per_class: dict[str, str] = field(default_factory=dict)
+
+    def alpha(self, name: str, exclude: int | None = None) -> np.ndarray:
+        """Per-series dispersion from the errors at every origin but `exclude`."""
+        keep = [o for o in range(len(self.cuts)) if o != exclude]
+        n = self.actual.shape[0]
+        act = self.actual[:, keep].reshape(n, -1)
+        return series_dispersion(act, self.means[name][:, keep].reshape(n, -1))
+
+    def oos_alpha(self, name: str) -> np.ndarray:
+        """Dispersion for each origin from the other origins' errors, series x origins."""
+        cuts = range(len(self.cuts))
+        single = len(self.cuts) == 1
+        return np.stack([self.alpha(name, None if single else o) for o in cuts], axis=1)
+
+    def quantiles(self, name: str, levels: tuple[float, ...]) -> np.ndarray:
+        """Out-of-sample quantiles at every origin, series x origins x horizon x levels."""
+        return nb_quantiles(self.means[name], self.oos_alpha(name)[:, :, None], levels)
+
+    def score(self, name: str, levels: tuple[float, ...], rows: np.ndarray | None = None) -> dict:
+        rows = np.ones(len(self.classes), bool) if rows is None else rows
+        mean, actual = self.means[name][rows], self.actual[rows]
+        qs = self.quantiles(name, levels)[rows]
+        alpha = np.broadcast_to(self.oos_alpha(name)[rows][:, :, None], mean.shape)
+        out = metrics.score(actual.ravel(), mean.ravel(), qs.reshape(-1, len(levels)), levels)
+        out["expected_above"] = expected_share_above(mean, alpha, qs[..., -1], actual)
+        return out
+
+    def series_scores(self, name: str, levels: tuple[float, ...]) -> list[dict | None]:
+        """One candidate's metrics per series over all origins (None: never scored)."""
+        qs = self.quantiles(name, levels)
+        out: list[dict | None] = []
+        for i in range(len(self.classes)):
+            actual = self.actual[i].ravel()
+            if np.isnan(actual).all():
+                out.append(None)
+                continue
+            mean, q = self.means[name][i].ravel(), qs[i].reshape(-1, len(levels))
+            out.append(metrics.score(actual, mean, q, levels))
+        return out
+
+
+def origins(n_periods: int, horizon: int, n_origins: int) -> list[int]:
+    """Cuts (known periods) of the last n_origins non-overlapping windows, oldest first."""
+    cuts = [n_periods - horizon * k for k in range(n_origins, 0, -1)]
+    return [c for c in cuts if c >= MIN_ORIGIN_PERIODS]
+
+
+def _place(panel: Panel, cut: int, forecast: np.ndarray) -> np.ndarray:
+    """Series of panel.head(cut) back into all panel rows (NaN for those not started yet)."""
+    out = np.full((len(panel.ids), forecast.shape[1]), np.nan)
+    out[panel.start < cut] = forecast
+    return out
+
+
+def run_backtest(panel: Panel, horizon: int, n_origins: int = 3) -> Backtest:
+    cuts = origins(len(panel.periods), horizon, n_origins)
+    if not cuts:
+        raise ValueError(f"history of {len(panel.periods)} periods is too short to backtest")
+    per_origin: dict[str, list[np.ndarray]] = {name: [] for name in (*NAMES, GLOBAL)}
+    seconds: dict[str, float] = dict.fromkeys(per_origin, 0.0)
+    for cut in cuts:
+        known = panel.head(cut)
+        means, fit_s = forecast_baselines(known, horizon)
+        started = time.perf_counter()
+        means[GLOBAL] = GlobalModel(horizon).fit(known).predict(known)
+        fit_s[GLOBAL] = time.perf_counter() - started
+        for name, mean in means.items():
+            per_origin[name].append(_place(panel, cut, mean))
+            seconds[name] += fit_s[name] / len(cuts)
+    # Series that had not started at an origin are not scored there (no forecast was made).
+    actual = np.stack(
+        [
+            np.where((panel.start < c)[:, None], panel.values[:, c : c + horizon], np.nan)
+            for c in cuts
+        ],
+        axis=1,
+    )
+    bt = Backtest(
+        cuts=cuts,
+        actual=actual,
+        means={k: np.stack(v, axis=1) for k, v in per_origin.items()},
+        classes=classify(panel.values),
+        fit_seconds=seconds,
+    )
+    for name, parts in ENSEMBLES.items():
+        bt.means[name] = np.mean([bt.means[p] for p in parts], axis=0)
+    return bt
+
+
+def composite(scores: dict[str, dict], name: str) -> float:
+    """Lower is better: RMSE and quantile loss relative to the best, plus |bias| / mean demand."""
+    best_rmse = min(s["rmse"] for s in scores.values())
+    best_wql = min(s["wql"] for s in scores.values())
+    s = scores[name]
+    return s["rmse"] / best_rmse + s["wql"] / best_wql + abs(s["bias"]) / s["mean_actual"]
+
+
+def choose(bt: Backtest, levels: tuple[float, ...]) -> tuple[str, dict[str, dict]]:
+    """Score every candidate (adding the per-class choice) and return the best name and scores."""
+    mean_actual = float(np.nanmean(bt.actual))
+
+    def scored(rows: np.ndarray | None = None) -> dict[str, dict]:
+        names = [n for n in bt.means if n != PER_CLASS]
+        act = bt.actual if rows is None else bt.actual[rows]
+        level = float(np.nanmean(act)) if np.isfinite(act).any() else mean_actual
+        return {n: {**bt.score(n, levels, rows), "mean_actual": max(level, 1e-9)} for n in names}
+
+    per_class = np.full_like(bt.means[GLOBAL], np.nan)
+    for cls in CLASSES:
+        rows = bt.classes == cls
+        # Without demand in the class the scores are undefined (wQL divides by it): global model.
+        if not rows.any() or not np.nansum(bt.actual[rows]) > 0:
+            continue
+        scores = scored(rows)
+        bt.per_class[cls] = min(scores, key=lambda n: composite(scores, n))
+        per_class[rows] = bt.means[bt.per_class[cls]][rows]
+    # Classes without actuals in the backtest fall back to the global model.
+    bt.means[PER_CLASS] = np.where(np.isnan(per_class), bt.means[GLOBAL], per_class)
+    scores = {n: {**bt.score(n, levels), "mean_actual": mean_actual} for n in bt.means}
+    return min(scores, key=lambda n: composite(scores, n)), scores

@@ -1,0 +1,104 @@
+"""Forecast a panel end to end: backtest, choose, refit on all history, quantiles of the choice."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ml.forecast.backtest import (
+    ENSEMBLES,
+    GLOBAL,
+    PER_CLASS,
+    Backtest,
+    choose,
+    run_backtest,
+)
+from ml.forecast.candidates import NAMES, forecast_baselines
+from ml.forecast.global_model import GlobalModel
+from ml.forecast.history import Panel
+from ml.forecast.metrics import QUANTILES
+from ml.forecast.quantiles import nb_quantiles
+
+
+@dataclass
+class Forecast:
+    panel: Panel
+    choice: str
+    means: dict[str, np.ndarray]  # refitted candidates, series x horizon
+    backtest: Backtest
+    scores: dict[str, dict]
+    fit_seconds: dict[str, float]
+
+
+def base_models(name: str, bt: Backtest) -> set[str]:
+    """The fitted models a candidate is made of (an ensemble's members, the per-class picks)."""
+    if name == PER_CLASS:
+        return {GLOBAL}.union(*(base_models(n, bt) for n in bt.per_class.values()))
+    return set(ENSEMBLES.get(name, (name,)))
+
+
+def candidate_means(
+    panel: Panel, horizon: int, bt: Backtest, names: list[str]
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """The named candidates fitted on the whole panel, and the fit seconds of each."""
+    bases = set().union(*(base_models(n, bt) for n in names))
+    means, seconds = forecast_baselines(panel, horizon, tuple(n for n in NAMES if n in bases))
+    if GLOBAL in bases:
+        started = time.perf_counter()
+        means[GLOBAL] = GlobalModel(horizon).fit(panel).predict(panel)
+        seconds[GLOBAL] = time.perf_counter() - started
+    for name in names:
+        parts = sorted(base_models(name, bt))
+        seconds[name] = sum(seconds[p] for p in parts)
+        if name in ENSEMBLES:
+            means[name] = np.mean([means[p] for p in ENSEMBLES[name]], axis=0)
+        elif name == PER_CLASS:
+            means[name] = means[GLOBAL].copy()
+            for cls, pick in bt.per_class.items():
+                means[name][bt.classes == cls] = means[pick][bt.classes == cls]
+    return means, seconds
+
+
+def run(
+    panel: Panel,
+    horizon: int,
+    levels: tuple[float, ...] = QUANTILES,
+    n_origins: int = 3,
+    every_candidate: bool = False,
+) -> Forecast:
+    """Backtest on the panel, choose, and forecast the `horizon` periods after it.
+
+    Only the choice is refitted on the whole panel unless every_candidate (the benchmark).
+    """
+    bt = run_backtest(panel, horizon, n_origins)
+    choice, scores = choose(bt, levels)
+    names = list(bt.means) if every_candidate else [choice]
+    means, seconds = candidate_means(panel, horizon, bt, names)
+    return Forecast(panel, choice, means, bt, scores, seconds)
+
+
+def quantiles_of(fc: Forecast, name: str, levels: tuple[float, ...]) -> np.ndarray:
+    """Quantiles (series x horizon x levels) with dispersion from all backtest errors."""
+    alpha = fc.backtest.alpha(name)
+    return nb_quantiles(fc.means[name], alpha[:, None], levels)
+
+
+def to_frame(fc: Forecast, levels: tuple[float, ...], name: str | None = None) -> pd.DataFrame:
+    """`series_id, date, mean, p10..p90` for the chosen (or named) candidate."""
+    name = name or fc.choice
+    horizon = fc.means[name].shape[1]
+    qs = quantiles_of(fc, name, levels)
+    n = len(fc.panel.ids)
+    out = pd.DataFrame(
+        {
+            "series_id": np.repeat(fc.panel.ids, horizon),
+            "date": np.tile(fc.panel.future(horizon).start_time, n),
+            "mean": fc.means[name].ravel(),
+        }
+    )
+    for j, q in enumerate(levels):
+        out[f"p{q * 100:g}"] = qs[:, :, j].reshape(-1)
+    return out
