@@ -45,12 +45,12 @@ docs: manifest
 	@echo "  cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port 8080"
 
 # Two pytest workers (the CI machine has 2 cores); the tests of the shared generated world stay on
-# one worker (xdist group, see tests/conftest.py). `make test TEST_WORKERS=0` runs in one process.
+# one worker (scheduler in tests/conftest.py). `make test TEST_WORKERS=0` runs in one process.
 TEST_WORKERS ?= 2
 test: manifest
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Benchmarks print numbers and ratios: `make bench` = marts on DuckDB and PostgreSQL at scale m;
 # `make bench SCALE=demo WAREHOUSE=duckdb`, `make bench BENCH=ingest`.

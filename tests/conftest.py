@@ -111,6 +111,18 @@ def marts_postgres(
 
 
 WORLD_FIXTURES = {"marts_duckdb", "marts_postgres"}
+# The modules that read the shared world: under `pytest -n` they all run on one worker, so the world
+# is materialized once, not once per worker (a check below keeps this list complete).
+WORLD_MODULES = {
+    "tests/dbt/test_features.py",
+    "tests/dbt/test_purchasing_ageing_alerts.py",
+    "tests/dbt/test_stock_marts.py",
+    "tests/orchestration/test_pipeline.py",
+}
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::")[0]
 
 
 def _uses_the_world(item: pytest.Item) -> bool:
@@ -120,11 +132,20 @@ def _uses_the_world(item: pytest.Item) -> bool:
     return bool(WORLD_FIXTURES & (names | params))
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `pytest -n` (xdist, --dist loadgroup) the tests of the shared world run on one
-    worker, so the world is materialized once, not once per worker; the other tests run on one
-    worker per module, so that a module-scoped fixture is built once."""
-    for item in items:
-        group = "marts_world" if _uses_the_world(item) else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+    strays = sorted({_module(i.nodeid) for i in items if _uses_the_world(i)} - WORLD_MODULES)
+    if strays:
+        raise pytest.UsageError(f"add to WORLD_MODULES in tests/conftest.py: {', '.join(strays)}")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`pytest -n`: each module runs whole on one worker, in order (a module-scoped fixture is
+    built once), and the WORLD_MODULES run together on one worker."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = _module(nodeid)
+            return "shared world" if module in WORLD_MODULES else module
+
+    return ModuleScheduling(config, log)
