@@ -59,12 +59,14 @@ def candidate_means(
         global_model = global_model or GlobalModel(horizon, max_rows=max_rows).fit(panel)
         means[GLOBAL] = global_model.predict(panel)
         seconds[GLOBAL] = time.perf_counter() - started
+    # Every ensemble of fitted members: a per-class pick may be one.
+    for name, members in ENSEMBLES.items():
+        if all(m in means for m in members):
+            means[name] = np.mean([means[m] for m in members], axis=0)
     for name in names:
         parts = sorted(base_models(name, per_class))
         seconds[name] = sum(seconds[p] for p in parts)
-        if name in ENSEMBLES:
-            means[name] = np.mean([means[p] for p in ENSEMBLES[name]], axis=0)
-        elif name == PER_CLASS:
+        if name == PER_CLASS:
             means[name] = means[GLOBAL].copy()
             for cls, pick in per_class.items():
                 means[name][classes == cls] = means[pick][classes == cls]
