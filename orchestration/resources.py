@@ -69,10 +69,24 @@ class ServingResource(dg.ConfigurableResource):
         return Path(self.path or env.serving_dir()) / "serving.duckdb"
 
 
+class ForecastingResource(dg.ConfigurableResource):
+    """Where trained models are stored (PARTSFLOW_MODEL_STORE) and the global model's budget."""
+
+    model_store: str | None = None
+    # Training rows of the global model per fit: ~60k keeps train + backtest + score of the demo
+    # scale within 2 minutes on 2 cores (400k, the library default, takes ~75 s per fit).
+    max_training_rows: int = 60_000
+
+    @property
+    def store(self) -> Path:
+        return Path(self.model_store) if self.model_store else env.model_store()
+
+
 def build_resources(
     warehouse_url: str | None = None,
     landing_dir: str | None = None,
     serving_dir: str | None = None,
+    forecasting: ForecastingResource | None = None,
 ) -> dict[str, object]:
     """Resources from explicit values (tests) or, left None, from the environment at run time."""
     if warehouse_url is None and env.warehouse_url_is_set():
@@ -84,5 +98,6 @@ def build_resources(
         "erp": ErpResource(url=erp_url),
         "landing": LandingZoneResource(path=landing_dir),
         "serving": ServingResource(path=serving_dir),
+        "forecasting": forecasting or ForecastingResource(),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }

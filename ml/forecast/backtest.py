@@ -16,7 +16,7 @@ import numpy as np
 from ml.forecast import metrics
 from ml.forecast.candidates import NAMES, forecast_baselines
 from ml.forecast.classes import CLASSES, classify
-from ml.forecast.global_model import GlobalModel
+from ml.forecast.global_model import MAX_ROWS, GlobalModel
 from ml.forecast.history import Panel
 from ml.forecast.quantiles import expected_share_above, nb_quantiles, series_dispersion
 
@@ -94,17 +94,25 @@ def _place(panel: Panel, cut: int, forecast: np.ndarray) -> np.ndarray:
     return out
 
 
-def run_backtest(panel: Panel, horizon: int, n_origins: int = 3) -> Backtest:
+def run_backtest(
+    panel: Panel,
+    horizon: int,
+    n_origins: int = 3,
+    names: tuple[str, ...] = NAMES,
+    max_rows: int = MAX_ROWS,
+) -> Backtest:
+    """Every candidate (the statsforecast `names`, the global model trained on at most
+    `max_rows` rows, the ensembles whose members are all there) at each origin."""
     cuts = origins(len(panel.periods), horizon, n_origins)
     if not cuts:
         raise ValueError(f"history of {len(panel.periods)} periods is too short to backtest")
-    per_origin: dict[str, list[np.ndarray]] = {name: [] for name in (*NAMES, GLOBAL)}
+    per_origin: dict[str, list[np.ndarray]] = {name: [] for name in (*names, GLOBAL)}
     seconds: dict[str, float] = dict.fromkeys(per_origin, 0.0)
     for cut in cuts:
         known = panel.head(cut)
-        means, fit_s = forecast_baselines(known, horizon)
+        means, fit_s = forecast_baselines(known, horizon, names)
         started = time.perf_counter()
-        means[GLOBAL] = GlobalModel(horizon).fit(known).predict(known)
+        means[GLOBAL] = GlobalModel(horizon, max_rows=max_rows).fit(known).predict(known)
         fit_s[GLOBAL] = time.perf_counter() - started
         for name, mean in means.items():
             per_origin[name].append(_place(panel, cut, mean))
@@ -125,7 +133,8 @@ def run_backtest(panel: Panel, horizon: int, n_origins: int = 3) -> Backtest:
         fit_seconds=seconds,
     )
     for name, parts in ENSEMBLES.items():
-        bt.means[name] = np.mean([bt.means[p] for p in parts], axis=0)
+        if all(p in bt.means for p in parts):
+            bt.means[name] = np.mean([bt.means[p] for p in parts], axis=0)
     return bt
 
 

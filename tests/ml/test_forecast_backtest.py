@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.forecast.backtest import choose, run_backtest
+from ml.forecast.backtest import PER_CLASS, choose, run_backtest
 from ml.forecast.history import Panel
 from ml.forecast.metrics import QUANTILES
+from ml.forecast.pipeline import candidate_means
 from tests.ml.forecast_helpers import small_panel
 
 
@@ -34,3 +35,12 @@ def test_late_and_short_series_are_scored_only_where_forecast():
     rows = scored[2]
     expected = np.sqrt(np.mean((bt.means[choice][2][rows] - bt.actual[2][rows]) ** 2))
     assert per_series[2]["rmse"] == pytest.approx(expected)
+
+
+def test_per_class_choice_refits_ensemble_picks():
+    """A per-class pick may be an ensemble: refitting the per-class choice builds it too."""
+    panel = small_panel()
+    classes = np.array(["smooth"] * len(panel.ids), dtype=object)
+    per_class = {"smooth": "Global+IMAPA"}
+    means, _, _ = candidate_means(panel, 3, per_class, classes, [PER_CLASS])
+    np.testing.assert_allclose(means[PER_CLASS], means["Global+IMAPA"])

@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from orchestration import env
-from orchestration.resources import build_resources
+from orchestration.resources import ForecastingResource, build_resources
 from orchestration.warehouse import connect, qualified
 
 MART_KEYS = {
@@ -24,16 +24,33 @@ def all_assets() -> list:
     return list(defs.assets or [])
 
 
+# Tiny worlds need no big training set: the global model's fits take a second or two.
+TEST_TRAINING_ROWS = 10_000
+
+
+def forecasting_for(serving: Path) -> ForecastingResource:
+    """Models stored next to the serving folder (never in the project's data/models)."""
+    return ForecastingResource(
+        model_store=str(serving.parent / "models"), max_training_rows=TEST_TRAINING_ROWS
+    )
+
+
 def materialize_all(
-    warehouse_url: str, landing: Path, serving: Path, selection: dg.AssetSelection | None = None
+    warehouse_url: str,
+    landing: Path,
+    serving: Path,
+    selection: dg.AssetSelection | None = None,
+    run_config: dict | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Every asset (or `selection`) in-process on the warehouse, from `landing`."""
+    resources = build_resources(warehouse_url, str(landing), str(serving), forecasting_for(serving))
     return dg.materialize(
         all_assets(),
-        resources=build_resources(warehouse_url, str(landing), str(serving)),
+        resources=resources,
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
         selection=selection,
+        run_config=run_config,
     )
 
 

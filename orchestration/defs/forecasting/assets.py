@@ -1,48 +1,222 @@
-"""Forecasting assets: thin wrappers around ml/, returning metrics to the Dagster UI."""
+"""Forecasting assets: thin wrappers around ml/forecast, returning their results to the Dagster UI.
+
+Training registers a version (promoted only if its backtest beats the active one); scoring always
+uses the active version; accuracy keeps every version's backtest; `ml.forecasts` is the daily
+mean that the serving copy publishes.
+"""
+
+import os
+import time
 
 import dagster as dg
+import numpy as np
+import pandas as pd
 
-from ml.baseline import MODEL_VERSION, moving_average_forecast
-from orchestration.resources import WarehouseResource
-from orchestration.warehouse import qualified
+from ml.forecast.candidates import DAILY_NAMES
+from ml.forecast.metrics import QUANTILES
+from ml.forecast.model import METRICS, ForecastModel, score, train
+from ml.registry import Candidate, load_artifact
+from orchestration.defs.forecasting.demand import fingerprint, keys_of, read_daily_demand
+from orchestration.defs.forecasting.registry import (
+    active_version,
+    ensure_registry,
+    model_versions,
+    register,
+)
+from orchestration.defs.forecasting.tables import (
+    ACCURACY,
+    FORECASTS,
+    SCORES,
+    ensure_accuracy,
+    ensure_forecasts,
+    ensure_scores,
+)
+from orchestration.resources import ForecastingResource, WarehouseResource
 
 OWNER = "team:data-science"
-HISTORY_DAYS = 56
+GROUP = "forecasting"
+MODEL_NAME = "demand_forecast"
+REGISTRY_KEY = dg.AssetKey(["ml", "ml_model_registry"])
+SCORES_KEY = dg.AssetKey(["ml", "fct_forecasts"])
+QUANTILE_COLUMNS = [f"p{q * 100:g}" for q in QUANTILES]
+
+
+class TrainingConfig(dg.Config):
+    horizon: int = 28
+    origins: int = 3
+    # Train even when the data and settings equal a registered version's (normally skipped).
+    retrain: bool = False
+
+
+def _version_label(version: int) -> str:
+    return f"{MODEL_NAME}-v{version}"
+
+
+@dg.asset(
+    key=REGISTRY_KEY,
+    deps=[dg.AssetKey(["marts", "fct_daily_demand"])],
+    group_name=GROUP,
+    owners=[OWNER],
+    kinds={"python", "scikit-learn"},
+)
+def demand_model(
+    context: dg.AssetExecutionContext,
+    config: TrainingConfig,
+    warehouse: WarehouseResource,
+    forecasting: ForecastingResource,
+) -> dg.MaterializeResult:
+    """Daily demand forecaster, backtested and registered; active only if it beats the last."""
+    settings = {
+        "horizon": config.horizon,
+        "origins": config.origins,
+        "candidates": list(DAILY_NAMES),
+        "max_training_rows": forecasting.max_training_rows,
+    }
+    with warehouse.connect() as conn:
+        panel = read_daily_demand(conn)
+        data_print = fingerprint(panel, settings)
+        ensure_registry(conn)
+        versions = model_versions(conn, MODEL_NAME)
+    same = [v for v in versions if v.candidate.parameters.get("fingerprint") == data_print]
+    if same and not config.retrain:
+        decision = f"unchanged: same data and settings as v{same[-1].version}; not retrained"
+        context.log.info(decision)
+        return dg.MaterializeResult(metadata={"decision": decision, "version": same[-1].version})
+    started = time.perf_counter()
+    model, fc = train(
+        panel, config.horizon, config.origins, DAILY_NAMES, forecasting.max_training_rows
+    )
+    seconds = time.perf_counter() - started
+    metrics = {k: float(v) for k, v in fc.scores[fc.choice].items()}
+    candidate = Candidate(
+        model_name=MODEL_NAME,
+        model_type=fc.choice,
+        train_start=panel.periods[0].start_time.date(),
+        train_end=panel.periods[-1].start_time.date(),
+        parameters={
+            **settings,
+            "choice": fc.choice,
+            "per_class": model.per_class,
+            "backtest_cuts": fc.backtest.cuts,
+            "fingerprint": data_print,
+        },
+        metrics=metrics,
+        features=model.global_model.features if model.global_model else [],
+    )
+    with warehouse.connect() as conn:
+        registered = register(conn, candidate, model, forecasting.store)
+    context.log.info(f"v{registered.version}: {registered.decision}")
+    return dg.MaterializeResult(
+        metadata={
+            "decision": registered.decision,
+            "status": registered.status,
+            "version": registered.version,
+            "choice": fc.choice,
+            "per_class": dg.MetadataValue.json(model.per_class),
+            "series": len(panel.ids),
+            "training_window": f"{candidate.train_start} .. {candidate.train_end}",
+            **{f"backtest_{k}": metrics[k] for k in METRICS},
+            "train_seconds": round(seconds, 1),
+            "load_average": str(tuple(round(x, 2) for x in os.getloadavg())),
+            "artifact": registered.artifact,
+        }
+    )
+
+
+@dg.asset(
+    key=SCORES_KEY,
+    deps=[REGISTRY_KEY, dg.AssetKey(["marts", "fct_daily_demand"])],
+    group_name=GROUP,
+    owners=[OWNER],
+    kinds={"python"},
+)
+def fct_forecasts(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Next 28 days of demand per part and location, daily, weekly and monthly, with p10..p90."""
+    with warehouse.connect() as conn:
+        active = active_version(conn, MODEL_NAME)
+        if active is None:
+            raise dg.Failure(f"no active version of {MODEL_NAME} in the model registry")
+        model: ForecastModel = load_artifact(active.artifact)
+        panel = read_daily_demand(conn)
+        frame = score(model, panel)
+        frame = pd.concat([keys_of(frame["series_id"]), frame.drop(columns="series_id")], axis=1)
+        frame["period_start"] = frame["period_start"].dt.date
+        frame[QUANTILE_COLUMNS] = frame[QUANTILE_COLUMNS].astype(np.int64)
+        frame["model_version"] = _version_label(active.version)
+        frame["forecast_origin"] = panel.periods[-1].start_time.date()
+        with conn.transaction():
+            # Replace in one transaction: readers see the old forecast or the new one, never half.
+            ensure_scores(conn)
+            conn.execute(f"delete from {SCORES}")
+            conn.append_df("ml", "fct_forecasts", frame)
+    context.log.info(f"Scored {len(panel.ids)} series with v{active.version}")
+    days = frame[frame["grain"] == "day"]
+    return dg.MaterializeResult(
+        metadata={
+            "rows": len(frame),
+            "series": len(panel.ids),
+            "model_version": _version_label(active.version),
+            "forecast_origin": str(frame["forecast_origin"].iloc[0]),
+            "mean_daily_demand": float(days["mean"].mean()),
+        }
+    )
+
+
+@dg.asset(
+    key=dg.AssetKey(["ml", "fct_forecast_accuracy"]),
+    deps=[REGISTRY_KEY],
+    group_name=GROUP,
+    owners=[OWNER],
+    kinds={"python"},
+)
+def fct_forecast_accuracy(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Backtest accuracy of every model version: overall, per demand class and per series."""
+    added = []
+    with warehouse.connect() as conn:
+        ensure_accuracy(conn)
+        have = {r[0] for r in conn.fetchall(f"select distinct model_version from {ACCURACY}")}
+        with conn.transaction():
+            for v in model_versions(conn, MODEL_NAME):
+                label = _version_label(v.version)
+                if label in have:
+                    continue  # appended once per version: history is kept, never rewritten
+                model: ForecastModel = load_artifact(v.artifact)
+                acc = model.accuracy
+                keys = keys_of(acc["series_id"].dropna()).reindex(acc.index)
+                frame = pd.concat([acc.drop(columns="series_id"), keys], axis=1)
+                frame.insert(0, "approach", model.choice)
+                frame.insert(0, "trained_at", v.trained_at)
+                frame.insert(0, "model_version", label)
+                conn.append_df("ml", "fct_forecast_accuracy", frame)
+                added.append(label)
+        versions = conn.fetchall(f"select count(distinct model_version) from {ACCURACY}")[0][0]
+    context.log.info(f"Accuracy appended for {added or 'no new version'}")
+    return dg.MaterializeResult(metadata={"versions_added": ", ".join(added), "versions": versions})
 
 
 @dg.asset(
     key=dg.AssetKey(["ml", "forecasts"]),
-    deps=[dg.AssetKey(["marts", "fct_daily_demand"])],
-    group_name="forecasting",
+    deps=[SCORES_KEY],
+    group_name=GROUP,
     owners=[OWNER],
     kinds={"python"},
 )
-def forecasts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Daily demand per part and location for the next 28 days (moving-average baseline)."""
-    with warehouse.connect() as conn:
-        history = conn.query_df(
-            "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_demand "
-            "where demand_date > (select max(demand_date) from marts.fct_daily_demand) - ?",
-            (HISTORY_DAYS,),
+def forecasts(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Daily mean demand per part and location for the next 28 days (the dashboard's table)."""
+    with warehouse.connect() as conn, conn.transaction():
+        ensure_forecasts(conn)
+        conn.execute(f"delete from {FORECASTS}")
+        conn.execute(
+            f"insert into {FORECASTS} (part_id, location_id, forecast_date, mean, model_version, "
+            "forecast_origin) select part_id, location_id, period_start, mean, model_version, "
+            f"forecast_origin from {SCORES} where grain = ?",
+            ("day",),
         )
-        context.log.info(f"Read {len(history)} demand rows")
-        result = moving_average_forecast(history)
-        with conn.transaction():
-            conn.execute("create schema if not exists ml")
-            conn.execute(
-                f"create table if not exists {qualified('ml', 'forecasts')} ("
-                "part_id text not null, location_id text not null, forecast_date date not null, "
-                "mean double precision not null, model_version text not null, "
-                "forecast_origin date not null, primary key (part_id, location_id, forecast_date))"
-            )
-            # Replace in one transaction so readers see the old forecast or the new one, never half.
-            conn.execute(f"delete from {qualified('ml', 'forecasts')}")
-            conn.append_df("ml", "forecasts", result)
+        rows = conn.fetchall(f"select count(*), avg(mean) from {FORECASTS}")[0]
     return dg.MaterializeResult(
-        metadata={
-            "rows": len(result),
-            "series": int(result[["part_id", "location_id"]].drop_duplicates().shape[0]),
-            "model_version": MODEL_VERSION,
-            "mean_daily_demand": float(result["mean"].mean()) if len(result) else 0.0,
-        }
+        metadata={"rows": int(rows[0]), "mean_daily_demand": float(rows[1] or 0.0)}
     )

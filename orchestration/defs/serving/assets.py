@@ -15,6 +15,8 @@ OWNER = "team:data-engineering"
         dg.AssetKey(["marts", "fct_inventory_position"]),
         dg.AssetKey(["marts", "fct_daily_demand"]),
         dg.AssetKey(["ml", "forecasts"]),
+        dg.AssetKey(["ml", "fct_forecasts"]),
+        dg.AssetKey(["ml", "fct_forecast_accuracy"]),
     ],
     group_name="serving",
     owners=[OWNER],

@@ -1,0 +1,56 @@
+"""Daily demand from the warehouse as a forecasting panel, and back from series ids to keys.
+
+A series is a part at a location. Its id in the panel is the JSON pair [part_id, location_id]:
+stable across runs (per-series dispersion is looked up by it) and decoded back to the two
+columns, so no id ever goes into SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+
+from ml.forecast.history import Panel, to_panel
+from orchestration.warehouse import Connection
+
+KEYS = ["part_id", "location_id"]
+
+
+def series_ids(frame: pd.DataFrame) -> pd.Series:
+    pairs = zip(frame["part_id"].astype(str), frame["location_id"].astype(str), strict=True)
+    return pd.Series([json.dumps(list(p)) for p in pairs], index=frame.index)
+
+
+def keys_of(ids: pd.Series) -> pd.DataFrame:
+    """part_id, location_id columns for series ids made by series_ids."""
+    pairs = [json.loads(i) for i in ids]
+    return pd.DataFrame(pairs, columns=KEYS, index=ids.index)
+
+
+def read_daily_demand(conn: Connection) -> Panel:
+    """marts.fct_daily_demand (issued quantity per part, location and day) as a daily panel."""
+    history = conn.query_df(
+        "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_demand"
+    )
+    if history.empty:
+        raise ValueError("marts.fct_daily_demand is empty: nothing to forecast from")
+    frame = pd.DataFrame(
+        {
+            "series_id": series_ids(history),
+            "date": pd.to_datetime(history["demand_date"]),
+            "quantity": history["issued_qty"].astype(float),
+        }
+    )
+    return to_panel(frame, "D", "marts.fct_daily_demand")
+
+
+def fingerprint(panel: Panel, settings: dict) -> str:
+    """Hash of the panel's data and the training settings: equal means retraining is a no-op."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    digest.update(str(panel.periods[0]).encode())
+    digest.update("\n".join(map(str, panel.ids)).encode())
+    digest.update(np.nan_to_num(panel.values, nan=-1.0).tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,145 @@
+"""The forecasting assets in the shared world (materialized in-process on DuckDB and PostgreSQL):
+trained and registered model, forecasts per day, week and month with quantiles of the sums,
+accuracy per model version; a second materialization on a copy retires a model that is no better."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+
+from orchestration import env
+from orchestration.defs.forecasting.assets import MODEL_NAME, QUANTILE_COLUMNS
+from orchestration.defs.forecasting.registry import model_versions
+from orchestration.warehouse import connect
+from tests.orchestration.pipeline_helpers import materialize_all, read_table
+
+WORLDS = ["marts_duckdb", pytest.param("marts_postgres", marks=pytest.mark.postgres)]
+FORECASTING = dg.AssetSelection.groups("forecasting")
+KEYS = ["part_id", "location_id"]
+
+
+def _tables(url: str) -> dict[str, pd.DataFrame]:
+    return {
+        "scores": read_table(url, "ml", "fct_forecasts", [*KEYS, "grain", "period_start"]),
+        "daily": read_table(url, "ml", "forecasts", [*KEYS, "forecast_date"]),
+        "accuracy": read_table(url, "ml", "fct_forecast_accuracy", ["model_version", "scope"]),
+        "demand": read_table(url, "marts", "fct_daily_demand", [*KEYS, "demand_date"]),
+    }
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_forecasts_cover_28_days_per_series_with_sound_quantiles(world, request):
+    url = request.getfixturevalue(world)
+    t = _tables(url)
+    scores, demand = t["scores"], t["demand"]
+    days = scores[scores["grain"] == "day"]
+    pairs = demand[KEYS].drop_duplicates()
+    assert len(days) == 28 * len(pairs)
+    assert set(map(tuple, days[KEYS].to_numpy())) == set(map(tuple, pairs.to_numpy()))
+    first = pd.to_datetime(days["period_start"]).min()
+    assert first == pd.to_datetime(demand["demand_date"]).max() + pd.Timedelta(days=1)
+    q = scores[QUANTILE_COLUMNS].to_numpy(float)
+    assert (q >= 0).all() and (np.diff(q, axis=1) >= 0).all()
+    assert (q == np.round(q)).all()  # counts: integer quantiles
+    assert (scores["mean"] >= 0).all()
+    # Weeks and months partition the 28 days: their means are the sums of the daily means.
+    for grain in ("week", "month"):
+        agg = scores[scores["grain"] == grain]
+        assert agg.groupby(KEYS)["days"].sum().eq(28).all()
+        np.testing.assert_allclose(
+            agg.groupby(KEYS)["mean"].sum().sort_index(),
+            days.groupby(KEYS)["mean"].sum().sort_index(),
+            rtol=1e-9,
+        )
+    # The dashboard's daily table is the daily grain of the same model version.
+    pd.testing.assert_frame_equal(
+        t["daily"][[*KEYS, "mean", "model_version"]].reset_index(drop=True),
+        days[[*KEYS, "mean", "model_version"]].reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_weekly_quantiles_are_quantiles_of_the_sum(world, request):
+    """Quantiles do not add up: a week's quantiles come from the distribution of its total
+    (moment-matched NB), so for series with demand they differ from the sums of daily ones."""
+    scores = _tables(request.getfixturevalue(world))["scores"]
+    days = scores[scores["grain"] == "day"].copy()
+    weeks = scores[(scores["grain"] == "week") & (scores["days"] == 7)]
+    days["week"] = pd.to_datetime(days["period_start"]).dt.to_period("W-SUN").dt.start_time
+    summed = days.groupby([*KEYS, "week"])[QUANTILE_COLUMNS].sum()
+    weeks = weeks.set_index([*KEYS, pd.to_datetime(weeks["period_start"]).rename("week")])
+    summed = summed.loc[weeks.index]
+    moving = (weeks["mean"] > 1).to_numpy()  # slow movers' quantiles are mostly 0 either way
+    assert moving.any()
+    differs = (weeks[QUANTILE_COLUMNS].to_numpy() != summed.to_numpy()).any(axis=1)
+    assert differs[moving].mean() > 0.9
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_first_version_is_registered_active_with_its_accuracy(world, request):
+    url = request.getfixturevalue(world)
+    with connect(env.Warehouse(url)) as conn:
+        versions = model_versions(conn, MODEL_NAME)
+    assert [(v.version, v.status) for v in versions] == [(1, "active")]
+    v1 = versions[0]
+    assert v1.decision == "first version of this model: active"
+    params = v1.candidate.parameters
+    assert (params["horizon"], params["origins"]) == (28, 3)
+    assert "AutoETS" not in params["candidates"]
+    assert params["choice"] == v1.candidate.model_type
+    assert {"rmse", "bias", "wql", "above_top", "below_bottom"} <= set(v1.candidate.metrics)
+    assert Path(v1.artifact).exists()
+    t = _tables(url)
+    assert set(t["scores"]["model_version"]) == {f"{MODEL_NAME}-v1"}
+    acc = t["accuracy"]
+    assert set(acc["model_version"]) == {f"{MODEL_NAME}-v1"}
+    assert set(acc["scope"]) == {"overall", "class", "series"}
+    overall = acc[acc["scope"] == "overall"].iloc[0]
+    assert overall["wql"] == pytest.approx(v1.candidate.metrics["wql"])
+    series = acc[acc["scope"] == "series"]
+    assert series[KEYS].notna().all().all()
+    assert len(series) == len(t["demand"][KEYS].drop_duplicates())
+
+
+def _decision(result: dg.ExecuteInProcessResult) -> str:
+    (event,) = result.asset_materializations_for_node("ml__ml_model_registry")
+    return event.metadata["decision"].value
+
+
+def test_retraining_on_the_same_data_is_retired_and_history_is_kept(marts_duckdb, tmp_path):
+    """On a copy of the world: a forced retrain cannot beat v1 (same data, same backtest), so v2
+    is recorded retired with the reason, forecasts stay on v1 and the accuracy keeps both."""
+    url = f"duckdb:///{tmp_path}/warehouse.duckdb"
+    shutil.copy(env.Warehouse(marts_duckdb).duckdb_path, tmp_path / "warehouse.duckdb")
+    before = _tables(url)["accuracy"]
+    landing, serving = tmp_path / "landing", tmp_path / "serving"
+
+    unchanged = materialize_all(url, landing, serving, FORECASTING)
+    assert unchanged.success
+    assert _decision(unchanged).startswith("unchanged: same data and settings as v1")
+
+    retrain = {"ops": {"ml__ml_model_registry": {"config": {"retrain": True}}}}
+    result = materialize_all(url, landing, serving, FORECASTING, run_config=retrain)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    assert _decision(result).startswith("retired: quantile loss not lower than the active")
+
+    with connect(env.Warehouse(url)) as conn:
+        versions = model_versions(conn, MODEL_NAME)
+    assert [(v.version, v.status) for v in versions] == [(1, "active"), (2, "retired")]
+    assert json.loads(json.dumps(versions[1].candidate.metrics)) == versions[0].candidate.metrics
+    t = _tables(url)
+    assert set(t["scores"]["model_version"]) == {f"{MODEL_NAME}-v1"}
+    acc = t["accuracy"]
+    assert acc.groupby("model_version").size().to_dict() == {
+        f"{MODEL_NAME}-v1": len(before),
+        f"{MODEL_NAME}-v2": len(before),
+    }
+    v1_rows = acc[acc["model_version"] == f"{MODEL_NAME}-v1"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(v1_rows, before.reset_index(drop=True))
