@@ -29,7 +29,7 @@ MARTS = ("fct_daily_demand", "fct_inventory_position", "mart_inventory_summary")
 # Exactly docs/interfaces.md, with the types both targets must produce.
 MART_COLUMNS: dict[str, list[tuple[str, str]]] = {
     "fct_daily_demand": [
-        ("daily_demand_key", "text"),
+        ("daily_demand_key", "bigint"),
         ("part_id", "text"),
         ("location_id", "text"),
         ("demand_date", "date"),

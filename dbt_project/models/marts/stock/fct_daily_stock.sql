@@ -65,7 +65,7 @@ pair_bounds as (
         min(case when is_snapshot = 1 then activity_date end) as first_snapshot_date,
         -- a small integer per pair: the 19M-row window and joins at scale m sort and hash ints
         row_number() over (order by part_id, location_id) as pair_number,
-        {{ surrogate_key(['part_id', 'location_id']) }} as pair_key
+        {{ pair_hash(['part_id', 'location_id']) }} as pair_hash
     from activity
     group by part_id, location_id
 
@@ -101,7 +101,7 @@ candidates as (
 
     select
         pair_bounds.pair_number,
-        pair_bounds.pair_key,
+        pair_bounds.pair_hash,
         pair_bounds.part_id,
         pair_bounds.location_id,
         pair_bounds.first_date,
@@ -117,7 +117,7 @@ candidates as (
         and pair_bounds.location_id = changed_days.location_id
     group by
         pair_bounds.pair_number,
-        pair_bounds.pair_key,
+        pair_bounds.pair_hash,
         pair_bounds.part_id,
         pair_bounds.location_id,
         pair_bounds.first_date,
@@ -129,7 +129,7 @@ plan as (
 
     select
         candidates.pair_number,
-        candidates.pair_key,
+        candidates.pair_hash,
         candidates.part_id,
         candidates.location_id,
         case
@@ -163,7 +163,7 @@ plan as (
 
     select
         pair_number,
-        pair_key,
+        pair_hash,
         part_id,
         location_id,
         first_date as from_date,
@@ -289,7 +289,7 @@ anchors as (
 positions as (
 
     select
-        plan.pair_key,
+        plan.pair_hash,
         plan.part_id,
         plan.location_id,
         running.stock_date,
@@ -333,7 +333,7 @@ positions as (
 typed_positions as (
 
     select
-        positions.pair_key,
+        positions.pair_hash,
         positions.part_id,
         positions.location_id,
         positions.stock_date,
@@ -389,9 +389,8 @@ days as (
 )
 
 select
-    -- the pair's md5 (computed once per pair) and the day: no md5 per row
-    {{ dbt.concat(['days.pair_key', "'|'", "cast(days.day_date as " ~ text_type() ~ ")"]) }}
-        as daily_stock_key,
+    -- the pair's hash (computed once per pair) and the day as one bigint: no md5 or text per row
+    {{ pair_day_key('days.pair_hash', 'days.day_date') }} as daily_stock_key,
     days.part_id,
     days.location_id,
     days.day_date as stock_date,

@@ -2,13 +2,9 @@
 -- on_hand against the ledger-derived position of that day, i.e. the reconstructed end-of-day
 -- stock of the day before (anchored on the earlier snapshots) plus the day's net ledger change.
 -- A pair's first snapshot is the baseline of its stock, so there is nothing to compare it with.
-with daily_stock as (
-
-    select * from {{ ref('fct_daily_stock') }}
-
-),
-
-counts as (
+-- fct_daily_stock is named twice instead of through a shared CTE: DuckDB would materialize a CTE
+-- read twice (a copy of its 19M rows at scale m).
+with counts as (
 
     select
         part_id,
@@ -20,7 +16,7 @@ counts as (
         row_number() over (
             partition by part_id, location_id order by stock_date
         ) as count_number
-    from daily_stock
+    from {{ ref('fct_daily_stock') }}
     where snapshot_on_hand is not null
 
 )
@@ -43,7 +39,7 @@ select
         else false
     end as is_accurate
 from counts
-inner join daily_stock as previous_day
+inner join {{ ref('fct_daily_stock') }} as previous_day
     on counts.part_id = previous_day.part_id
     and counts.location_id = previous_day.location_id
     and previous_day.stock_date = counts.count_date - 1
