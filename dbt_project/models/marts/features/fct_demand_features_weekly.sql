@@ -93,15 +93,7 @@ select
     cast(extract(year from windowed.week_start) as {{ int_type() }}) as year,
     {{ cyclical('extract(week from windowed.week_start) - 1', 53, 'iso_week') }},
     cast(coalesce(holiday_weeks.holidays, 0) as {{ int_type() }}) as public_holidays_in_week,
-    parts.category_id,
-    parts.supplier_id,
-    parts.unit_cost,
-    parts.unit_price,
-    cast(parts.effective_lead_time_days as {{ int_type() }}) as lead_time_days,
-    locations.location_type,
-    locations.region,
-    locations.country,
-    locations.climate_zone
+    {{ pair_attribute_columns() }}
 from windowed
 left join parts
     on windowed.part_id = parts.part_id
