@@ -450,6 +450,29 @@ def _targets(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def bench_dataset(
+    scale: str,
+    config: GeneratorConfig | None,
+    data_dir: Path | None,
+    warehouses: tuple[str, ...],
+    progress: bool,
+) -> tuple[str, Path, dict[str, Any], bool]:
+    """(data set name, its folder, its marker, whether it was generated now) for a benchmark:
+    the preset `scale`, or `config` (then called "custom"); checks the warehouse names."""
+    if config is None:
+        if scale not in PRESETS:
+            raise ValueError(f"unknown scale {scale!r}; presets: {', '.join(PRESETS)}")
+        config, name = PRESETS[scale], scale
+    else:
+        name = "custom"
+    unknown = set(warehouses) - {"duckdb", "postgres"}
+    if unknown:
+        raise ValueError(f"unknown warehouse(s): {', '.join(sorted(unknown))}")
+    data_dir = Path(data_dir) if data_dir else env.PROJECT_ROOT / "data" / "bench" / name
+    marker, generated = ensure_dataset(data_dir, config, progress=progress)
+    return name, data_dir, marker, generated
+
+
 def bench_ingest(
     scale: str = "m",
     data_dir: Path | None = None,
@@ -463,18 +486,7 @@ def bench_ingest(
     `config` overrides the preset (the data set is then called "custom"); `warehouses` picks
     which of duckdb/postgres run. PostgreSQL is skipped with a note when unreachable.
     """
-    if config is None:
-        if scale not in PRESETS:
-            raise ValueError(f"unknown scale {scale!r}; presets: {', '.join(PRESETS)}")
-        config = PRESETS[scale]
-        name = scale
-    else:
-        name = "custom"
-    unknown = set(warehouses) - {"duckdb", "postgres"}
-    if unknown:
-        raise ValueError(f"unknown warehouse(s): {', '.join(sorted(unknown))}")
-    data_dir = Path(data_dir) if data_dir else env.PROJECT_ROOT / "data" / "bench" / name
-    marker, generated = ensure_dataset(data_dir, config, progress=progress)
+    name, data_dir, marker, generated = bench_dataset(scale, config, data_dir, warehouses, progress)
     expected_rows = sum(marker["rows"].values())
 
     runs: list[dict[str, Any]] = []

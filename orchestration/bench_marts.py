@@ -37,9 +37,9 @@ from orchestration.bench import (
     _num,
     _pg_problem,
     _table,
-    ensure_dataset,
+    bench_dataset,
 )
-from orchestration.generator import PRESETS, GeneratorConfig
+from orchestration.generator import GeneratorConfig
 
 FEATURE_MODEL = "fct_demand_features"
 # dbt var feature_window_days (its default): the days up to the ledger end the mart's rows cover.
@@ -232,17 +232,7 @@ def bench_marts(
     config: GeneratorConfig | None = None,
 ) -> dict[str, Any]:
     """Ingest + `dbt build` per warehouse, and the pandas reference on the first one."""
-    if config is None:
-        if scale not in PRESETS:
-            raise ValueError(f"unknown scale {scale!r}; presets: {', '.join(PRESETS)}")
-        config, name = PRESETS[scale], scale
-    else:
-        name = "custom"
-    unknown = set(warehouses) - {"duckdb", "postgres"}
-    if unknown:
-        raise ValueError(f"unknown warehouse(s): {', '.join(sorted(unknown))}")
-    data_dir = Path(data_dir) if data_dir else env.PROJECT_ROOT / "data" / "bench" / name
-    marker, generated = ensure_dataset(data_dir, config, progress=progress)
+    name, data_dir, marker, generated = bench_dataset(scale, config, data_dir, warehouses, progress)
 
     runs: list[dict[str, Any]] = []
     reference_done = False
