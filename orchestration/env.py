@@ -190,3 +190,77 @@ def sensor_interval_seconds() -> int:
 def duckdb_memory_limit() -> str:
     """Memory DuckDB may use in PartsFlow's own connections (it spills to disk beyond it)."""
     return os.environ.get("PARTSFLOW_DUCKDB_MEMORY_LIMIT") or "2GB"
+
+
+# Alert notifications (orchestration/defs/alerts). The webhook URL, SMTP user and password are
+# secrets: they reach the resource through dg.EnvVar, these functions only say whether they are set.
+def alert_webhook_url() -> str | None:
+    """Slack-compatible incoming webhook for alert notifications (PARTSFLOW_ALERT_WEBHOOK_URL)."""
+    return os.environ.get("PARTSFLOW_ALERT_WEBHOOK_URL") or None
+
+
+def smtp_host() -> str | None:
+    return os.environ.get("PARTSFLOW_SMTP_HOST") or None
+
+
+def smtp_port() -> int:
+    value = os.environ.get("PARTSFLOW_SMTP_PORT") or "587"
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ValueError(f"PARTSFLOW_SMTP_PORT must be a TCP port number, got {value!r}")
+    return int(value)
+
+
+def smtp_user() -> str | None:
+    return os.environ.get("PARTSFLOW_SMTP_USER") or None
+
+
+def smtp_password() -> str | None:
+    return os.environ.get("PARTSFLOW_SMTP_PASSWORD") or None
+
+
+def smtp_from() -> str | None:
+    return os.environ.get("PARTSFLOW_SMTP_FROM") or None
+
+
+def smtp_starttls() -> bool:
+    """Upgrade the SMTP connection with STARTTLS before logging in (default on)."""
+    return _flag("PARTSFLOW_SMTP_STARTTLS", default=True)
+
+
+def alert_email_to() -> str | None:
+    """Comma-separated recipients of alert e-mails (PARTSFLOW_ALERT_EMAIL_TO)."""
+    return os.environ.get("PARTSFLOW_ALERT_EMAIL_TO") or None
+
+
+def alert_notify_on_close() -> bool:
+    """Also notify when an alert that was notified closes (PARTSFLOW_ALERT_NOTIFY_ON_CLOSE)."""
+    return _flag("PARTSFLOW_ALERT_NOTIFY_ON_CLOSE", default=False)
+
+
+def alert_min_severity() -> str:
+    """Least severe alert that is notified: low (everything), medium, high or critical."""
+    value = (os.environ.get("PARTSFLOW_ALERT_MIN_SEVERITY") or "low").lower()
+    if value not in ("low", "medium", "high", "critical"):
+        raise ValueError(
+            f"PARTSFLOW_ALERT_MIN_SEVERITY must be low, medium, high or critical, got {value!r}"
+        )
+    return value
+
+
+def alert_max_attempts() -> int:
+    """Delivery attempts per notification over all runs before it is given up (default 10)."""
+    value = int(os.environ.get("PARTSFLOW_ALERT_MAX_ATTEMPTS") or 10)
+    if value < 1:
+        raise ValueError(f"PARTSFLOW_ALERT_MAX_ATTEMPTS must be at least 1, got {value}")
+    return value
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = (os.environ.get(name) or "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1/true/yes/on or 0/false/no/off, got {value!r}")

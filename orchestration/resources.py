@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration import env
+from orchestration.notify import MAX_WEBHOOK_BATCH, Channel, EmailChannel, WebhookChannel
 from orchestration.warehouse import Connection, connect
 
 dbt_project = DbtProject(project_dir=env.DBT_PROJECT_DIR, profiles_dir=env.DBT_PROJECT_DIR)
@@ -82,11 +83,85 @@ class ForecastingResource(dg.ConfigurableResource):
         return Path(self.model_store) if self.model_store else env.model_store()
 
 
+class NotificationResource(dg.ConfigurableResource):
+    """Where alert notifications go (a Slack-compatible webhook and/or SMTP e-mail) and how
+    hard delivery is tried. Nothing configured: nothing is sent."""
+
+    webhook_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str | None = None
+    email_to: str | None = None  # comma-separated
+    smtp_starttls: bool = True
+    timeout_seconds: float = 10.0
+    notify_on_close: bool = False
+    min_severity: str = "low"
+    max_attempts: int = 10  # per notification over all runs; then it is given up
+    attempts_per_run: int = 3
+    backoff_seconds: float = 2.0  # doubles after each failed attempt within a run
+    batch_size: int = 20  # alerts per webhook message or e-mail
+
+    def channels(self) -> tuple[list[Channel], list[str]]:
+        """The configured channels, and why a half-configured one was left out."""
+        channels: list[Channel] = []
+        problems: list[str] = []
+        if self.webhook_url:
+            channels.append(WebhookChannel(self.webhook_url, self.timeout_seconds))
+        recipients = tuple(a.strip() for a in (self.email_to or "").split(",") if a.strip())
+        if self.smtp_host and self.smtp_from and recipients:
+            channels.append(
+                EmailChannel(
+                    self.smtp_host,
+                    self.smtp_port,
+                    self.smtp_from,
+                    recipients,
+                    self.smtp_user,
+                    self.smtp_password,
+                    self.smtp_starttls,
+                    self.timeout_seconds,
+                )
+            )
+        elif self.smtp_host or self.email_to:
+            problems.append(
+                "e-mail not sent: it needs PARTSFLOW_SMTP_HOST, PARTSFLOW_SMTP_FROM and "
+                "PARTSFLOW_ALERT_EMAIL_TO"
+            )
+        return channels, problems
+
+    def batch_limit(self, channel: Channel) -> int:
+        size = max(1, self.batch_size)
+        return min(size, MAX_WEBHOOK_BATCH) if channel.name == "webhook" else size
+
+
+def notifications_from_env() -> NotificationResource:
+    """Channel settings from the environment; secrets as dg.EnvVar, resolved at run time."""
+
+    def secret(name: str, value: str | None) -> dg.EnvVar | None:
+        return dg.EnvVar(name) if value else None
+
+    return NotificationResource(
+        webhook_url=secret("PARTSFLOW_ALERT_WEBHOOK_URL", env.alert_webhook_url()),
+        smtp_host=env.smtp_host(),
+        smtp_port=env.smtp_port(),
+        smtp_user=secret("PARTSFLOW_SMTP_USER", env.smtp_user()),
+        smtp_password=secret("PARTSFLOW_SMTP_PASSWORD", env.smtp_password()),
+        smtp_from=env.smtp_from(),
+        email_to=env.alert_email_to(),
+        smtp_starttls=env.smtp_starttls(),
+        notify_on_close=env.alert_notify_on_close(),
+        min_severity=env.alert_min_severity(),
+        max_attempts=env.alert_max_attempts(),
+    )
+
+
 def build_resources(
     warehouse_url: str | None = None,
     landing_dir: str | None = None,
     serving_dir: str | None = None,
     forecasting: ForecastingResource | None = None,
+    notifications: NotificationResource | None = None,
 ) -> dict[str, object]:
     """Resources from explicit values (tests) or, left None, from the environment at run time."""
     if warehouse_url is None and env.warehouse_url_is_set():
@@ -99,5 +174,6 @@ def build_resources(
         "landing": LandingZoneResource(path=landing_dir),
         "serving": ServingResource(path=serving_dir),
         "forecasting": forecasting or ForecastingResource(),
+        "notifications": notifications or notifications_from_env(),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }

@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from orchestration import env
-from orchestration.resources import ForecastingResource, build_resources
+from orchestration.resources import ForecastingResource, NotificationResource, build_resources
 from orchestration.warehouse import connect, qualified
 
 MART_KEYS = {
@@ -43,7 +43,14 @@ def materialize_all(
     run_config: dict | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Every asset (or `selection`) in-process on the warehouse, from `landing`."""
-    resources = build_resources(warehouse_url, str(landing), str(serving), forecasting_for(serving))
+    # No notification channel, whatever the developer's environment says: tests never page anyone.
+    resources = build_resources(
+        warehouse_url,
+        str(landing),
+        str(serving),
+        forecasting_for(serving),
+        notifications=NotificationResource(),
+    )
     return dg.materialize(
         all_assets(),
         resources=resources,
