@@ -175,6 +175,8 @@ class EmailChannel:
 
 @dataclass(frozen=True)
 class Delivery:
+    """How sending a batch went; `error` is the last failure seen, also when a retry worked."""
+
     delivered: bool
     attempts: int
     error: str | None
@@ -205,7 +207,7 @@ def deliver(
         started = _now()
         try:
             channel.send(payloads)
-            return Delivery(True, attempt, None, first, started)
+            return Delivery(True, attempt, error, first, started)
         except TRANSPORT_ERRORS as exc:
             error = describe(exc)
         if attempt < attempts:

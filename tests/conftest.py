@@ -117,6 +117,7 @@ WORLD_MODULES = {
     "tests/dbt/test_features.py",
     "tests/dbt/test_purchasing_ageing_alerts.py",
     "tests/dbt/test_stock_marts.py",
+    "tests/orchestration/test_alert_notifications.py",
     "tests/orchestration/test_forecasting_assets.py",
     "tests/orchestration/test_pipeline.py",
 }
