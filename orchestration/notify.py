@@ -47,10 +47,10 @@ TRANSPORT_ERRORS = (OSError, http.client.HTTPException, DeliveryError)
 
 
 def headline(p: Payload) -> str:
-    """`New critical alert: stockout`, `Escalated high alert: critical_stock (was low_stock)`."""
-    text = f"{EVENT_WORD[p['event']].capitalize()} {p['severity']} alert: {p['alert_type']}"
+    """`New stockout (critical)`, `Escalated critical_stock (high), was low_stock`."""
+    text = f"{EVENT_WORD[p['event']].capitalize()} {p['alert_type']} ({p['severity']})"
     if p["event"] == "escalated":
-        text += f" (was {p['escalated_from']})"
+        text += f", was {p['escalated_from']}"
     return text
 
 

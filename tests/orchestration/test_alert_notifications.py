@@ -24,7 +24,11 @@ from aiosmtpd.controller import Controller
 
 from orchestration import env
 from orchestration.defs.alerts.assets import CHECK, KEY, alert_notifications
-from orchestration.resources import NotificationResource, WarehouseResource
+from orchestration.resources import (
+    NotificationResource,
+    WarehouseResource,
+    notifications_from_env,
+)
 from orchestration.warehouse import connect
 from tests.orchestration.pipeline_helpers import read_table
 
@@ -258,7 +262,8 @@ def test_each_new_alert_is_sent_once_per_channel(url: str, webhook: Webhook, smt
     opened = {(e.alert_id, "opened") for e in (LOW, STOCKOUT, LATE_PO)}
     assert webhook.delivered() == Counter(opened)  # the closed OLD episode is not news
     assert len(webhook.posts) == 2  # 3 alerts in batches of 2, most severe first
-    assert webhook.posts[0]["blocks"][1]["block_id"] == f"{STOCKOUT.alert_id}:opened"
+    order = [b["block_id"] for post in webhook.posts for b in post["blocks"][1:]]
+    assert order == [f"{e.alert_id}:opened" for e in (STOCKOUT, LATE_PO, LOW)]
     assert webhook.posts[0]["text"].startswith("PartsFlow: 2 new alerts")
     assert len(inbox.messages) == 2
     mailed = "".join(m.get_content() for _, m in inbox.messages)
@@ -302,7 +307,7 @@ def test_an_escalation_is_sent_once_and_closings_when_asked(url: str, webhook: W
     assert second.metadata["webhook_escalated"] == 1
     assert second.metadata["webhook_closed"] == 2
     texts = [b["text"]["text"] for b in webhook.posts[-1]["blocks"][1:]]
-    assert any("Escalated high alert: critical_stock (was low_stock)" in t for t in texts)
+    assert any("Escalated critical_stock (high), was low_stock" in t for t in texts)
     payload = notifications_table(url).query("event == 'escalated'")["payload"].iloc[0]
     assert json.loads(payload)["escalated_from_id"] == LOW.alert_id
 
@@ -387,7 +392,7 @@ def test_email_content_reaches_the_smtp_server_and_failures_are_retried(url: str
     ((recipients, message),) = inbox.messages
     assert recipients == ["planner@example.com"]
     assert message["From"] == "partsflow@example.com"
-    assert message["Subject"] == "[PartsFlow] New medium alert: late_purchase_order"
+    assert message["Subject"] == "[PartsFlow] New late_purchase_order (medium)"
     body = message.get_content()
     assert "late_purchase_order of P3" in body  # the mart's message
     assert f"part P3 at L2, PO PO-9 · opened 2025-03-20 · alert {LATE_PO.alert_id}" in body
@@ -405,6 +410,41 @@ def test_without_a_channel_nothing_is_sent_and_the_run_says_so(url: str) -> None
     assert quiet.metadata["summary"].startswith("nothing sent: no channel configured")
     assert quiet.check.passed
     assert notifications_table(url).empty
+
+
+def test_channels_come_from_the_environment_with_secrets_as_env_vars(
+    url: str, webhook: Webhook, smtp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, port = smtp
+    write_marts(url, [STOCKOUT])
+    settings_env = {
+        "PARTSFLOW_ALERT_WEBHOOK_URL": webhook.url,
+        "PARTSFLOW_SMTP_HOST": "127.0.0.1",
+        "PARTSFLOW_SMTP_PORT": str(port),
+        "PARTSFLOW_SMTP_FROM": "partsflow@example.com",
+        "PARTSFLOW_ALERT_EMAIL_TO": "planner@example.com",
+        "PARTSFLOW_SMTP_STARTTLS": "0",
+        "PARTSFLOW_ALERT_MIN_SEVERITY": "high",
+    }
+    for name, value in settings_env.items():
+        monkeypatch.setenv(name, value)
+    resource = notifications_from_env()
+    # The webhook URL is a secret: the resource holds the variable's name, not its value.
+    assert resource.webhook_url == dg.EnvVar("PARTSFLOW_ALERT_WEBHOOK_URL")
+    assert (resource.smtp_port, resource.smtp_starttls) == (port, False)
+    run(url, resource)
+    assert webhook.delivered() == Counter({(STOCKOUT.alert_id, "opened"): 1})
+    assert len(inbox.messages) == 1
+
+    monkeypatch.setenv("PARTSFLOW_SMTP_PORT", "smtp")
+    with pytest.raises(ValueError, match="PARTSFLOW_SMTP_PORT must be a TCP port"):
+        notifications_from_env()
+
+
+def test_only_alerts_at_least_as_severe_as_the_minimum_are_sent(url: str, webhook: Webhook):
+    write_marts(url, [LOW, STOCKOUT, LATE_PO])
+    run(url, settings(webhook_url=webhook.url, min_severity="medium"))
+    assert set(webhook.delivered()) == {(STOCKOUT.alert_id, "opened"), (LATE_PO.alert_id, "opened")}
 
 
 @pytest.mark.parametrize("world", ["marts_duckdb", "marts_postgres"])

@@ -78,11 +78,14 @@ def record(conn: Connection, channel: str, events: Sequence[Payload]) -> int:
 
 
 def due(conn: Connection, channel: str, max_attempts: int) -> list[Notification]:
-    """Undelivered notifications of `channel` with attempts left, openings before closings."""
+    """Undelivered notifications of `channel` with attempts left: openings before closings,
+    most severe first."""
     rows = conn.fetchall(
         f"select alert_id, event, payload, attempts from {TABLE} "
         "where channel = ? and status <> 'sent' and attempts < ? "
-        "order by case event when 'closed' then 1 else 0 end, created_at, alert_id",
+        "order by case event when 'closed' then 1 else 0 end, "
+        "case severity when 'critical' then 1 when 'high' then 2 when 'medium' then 3 else 4 end, "
+        "created_at, alert_id",
         (channel, max_attempts),
     )
     return [Notification(a, e, json.loads(p), int(n)) for a, e, p, n in rows]
