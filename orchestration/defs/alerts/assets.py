@@ -37,6 +37,9 @@ def _send(
     with warehouse.connect() as conn:
         todo = due(conn, channel.name, notifications.max_attempts)
     size = notifications.batch_limit(channel)
+    if todo:
+        batches = -(-len(todo) // size)
+        context.log.info(f"{channel.name}: {len(todo)} notifications due, {batches} message(s)")
     counts: Counter = Counter()
     for start in range(0, len(todo), size):
         batch = todo[start : start + size]
