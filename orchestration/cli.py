@@ -228,6 +228,82 @@ def bench_forecast(
 
 
 @app.command()
+def simulate(
+    holdout_days: Annotated[int, typer.Option(help="Replay the last N days of demand.")] = 182,
+    review_days: Annotated[int, typer.Option(help="PartsFlow re-plans every N days.")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed of the lead-time draws.")] = 0,
+    warmup_days: Annotated[int, typer.Option(help="Simulated but not counted.")] = 0,
+    service_levels: Annotated[
+        str | None, typer.Option(help="Cycle service level per ABC class, e.g. A=0.98,B=0.95.")
+    ] = None,
+) -> None:
+    """Replay the warehouse's held-out period under the static thresholds and PartsFlow's policy.
+
+    Prints both policies, the service-level sweep (80% to 99.5%) and where the static policy
+    sits on it. Demand is the recorded issues (what the static policy lost is not in them).
+    """
+    from ml.replenishment.reviewed import PolicySettings
+    from orchestration.bench_policy import comparison_lines, run_comparison
+    from orchestration.defs.replenishment.simulation_inputs import read_scenario
+
+    settings = PolicySettings(review_days=review_days, **_class_levels(service_levels))
+    with connect(env.warehouse(), read_only=True) as conn:
+        scenario = read_scenario(conn, holdout_days)
+    comparison = run_comparison(scenario, settings, seed, warmup_days, "simulating")
+    typer.echo("\n".join(comparison_lines(scenario, comparison)))
+
+
+def _class_levels(text: str | None) -> dict:
+    """`A=0.98,B=0.95` -> {"service_levels": {...}} (the classes not named keep the default)."""
+    if not text:
+        return {}
+    from ml.replenishment.policy import DEFAULT_SERVICE_LEVELS
+
+    levels = dict(DEFAULT_SERVICE_LEVELS)
+    for item in text.split(","):
+        cls, _, value = item.partition("=")
+        cls = cls.strip().upper()
+        try:
+            level = float(value)
+        except ValueError:
+            level = -1.0
+        if cls not in levels or not 0 < level < 1:
+            raise typer.BadParameter(
+                f"{item.strip()!r}: expected CLASS=LEVEL with CLASS in A, B, C and 0 < LEVEL < 1",
+                param_hint="--service-levels",
+            )
+        levels[cls] = level
+    return {"service_levels": levels}
+
+
+class PolicyScale(StrEnum):
+    demo = "demo"
+    m = "m"
+
+
+@bench_app.command("policy")
+def bench_policy(
+    scale: Annotated[PolicyScale, typer.Option(help="Generator preset to replay.")] = (
+        PolicyScale.demo
+    ),
+    holdout_days: Annotated[int, typer.Option(help="Held-out days at the end.")] = 182,
+    review_days: Annotated[int, typer.Option(help="PartsFlow re-plans every N days.")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed of the lead-time draws.")] = 0,
+    warmup_days: Annotated[int, typer.Option(help="Simulated but not counted.")] = 0,
+    service_levels: Annotated[
+        str | None, typer.Option(help="Cycle service level per ABC class, e.g. A=0.98,B=0.95.")
+    ] = None,
+) -> None:
+    """Static thresholds vs. PartsFlow's policy on the generator's true demand; the targets."""
+    from orchestration.bench_policy import bench_policy as run
+    from orchestration.bench_policy import format_report
+
+    levels = _class_levels(service_levels).get("service_levels")
+    result = run(scale.value, holdout_days, seed, review_days, warmup_days, levels=levels)
+    typer.echo(format_report(result))
+
+
+@app.command()
 def holidays() -> None:
     """Regenerate the dbt seed of public holidays (dbt_project/seeds/public_holidays.csv)."""
     from orchestration.public_holidays import SEED_PATH, write_seed

@@ -38,6 +38,7 @@ class Comparison:
     settings: PolicySettings
     seed: int
     days: int
+    warmup_days: int  # simulated, not counted in the metrics
     runs: list[Run]
 
     def run(self, scenario: str) -> Run:
@@ -54,10 +55,13 @@ def compare(
     seed: int = 0,
     sweep_levels: Sequence[float] = SWEEP_LEVELS,
     on_day: Callable[[int], None] | None = None,
+    warmup_days: int = 0,
 ) -> Comparison:
     """Static, PartsFlow with its class service levels, then one PartsFlow run per sweep level.
 
-    `on_day` is called after every simulated day of every run (progress bars).
+    `on_day` is called after every simulated day of every run (progress bars). The metrics
+    leave out the first `warmup_days` days (0: the whole period counts, including the switch
+    from the static policy's stock and orders in flight to PartsFlow's levels).
     """
     settings = settings or PolicySettings()
     replay = scenario.replay(seed)
@@ -71,12 +75,15 @@ def compare(
         else:
             levels = partsflow_levels(scenario, settings, level)
             outcome = simulate(replay, levels, settings.review_days, on_day)
-        scopes = {k: metrics(replay, outcome, settings.holding_rate, m) for k, m in masks.items()}
+        scopes = {
+            k: metrics(replay, outcome, settings.holding_rate, m, warmup_days)
+            for k, m in masks.items()
+        }
         return Run(name, policy, level, scopes)
 
     runs = [run("static", "static", None), run("partsflow", "partsflow", None)]
     runs += [run(f"sweep_{lv:.3f}", "partsflow", lv) for lv in sweep_levels]
-    return Comparison(settings, seed, scenario.days, runs)
+    return Comparison(settings, seed, scenario.days, warmup_days, runs)
 
 
 def simulated_days(scenario: Scenario, sweep_levels: Sequence[float] = SWEEP_LEVELS) -> int:

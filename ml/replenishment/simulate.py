@@ -95,8 +95,13 @@ class Outcome:
     served: np.ndarray  # [days, n]
     on_hand: np.ndarray  # [days, n] end of day
     stockout: np.ndarray  # [days, n] bool: active and nothing on hand at the end of the day
-    orders: np.ndarray  # [n] purchase orders placed
-    ordered_units: np.ndarray  # [n]
+    order_days: np.ndarray  # [days, n] bool: a purchase order was placed that night
+    ordered_units: np.ndarray  # [days, n] units ordered that night
+
+    @property
+    def orders(self) -> np.ndarray:
+        """Purchase orders placed per series ([n])."""
+        return self.order_days.sum(axis=0)
 
 
 def static_levels(reorder_point: np.ndarray, order_up_to: np.ndarray) -> LevelsFn:
@@ -121,8 +126,7 @@ def simulate(
     arrivals = replay.arrivals.astype(np.int64).copy()
     served = np.zeros((days, n), dtype=np.int64)
     end_on_hand = np.zeros((days, n), dtype=np.int64)
-    orders = np.zeros(n, dtype=np.int64)
-    ordered_units = np.zeros(n, dtype=np.int64)
+    ordered_units = np.zeros((days, n), dtype=np.int64)
     for d in range(days):
         if d == 0 or (review_days and d % review_days == 0):
             rop, up_to, lot = _arrays(levels(d, served[:d]), n)
@@ -139,8 +143,7 @@ def simulate(
                 lot[idx], rop[idx], position[idx], up_to[idx], ~np.isfinite(lot[idx])
             ).astype(np.int64)
             on_order[idx] += qty
-            orders[idx] += 1
-            ordered_units[idx] += qty
+            ordered_units[d, idx] = qty
             arrive = d + replay.lead_time[d, idx]
             inside = arrive < days
             # One order per series and day: the (day, series) cells are distinct, += is exact.
@@ -151,7 +154,7 @@ def simulate(
         served=served,
         on_hand=end_on_hand,
         stockout=replay.active & (end_on_hand <= 0),
-        orders=orders,
+        order_days=ordered_units > 0,
         ordered_units=ordered_units,
     )
 
@@ -186,22 +189,31 @@ class Metrics:
 
 
 def metrics(
-    replay: Replay, outcome: Outcome, holding_rate: float, mask: np.ndarray | None = None
+    replay: Replay,
+    outcome: Outcome,
+    holding_rate: float,
+    mask: np.ndarray | None = None,
+    first_day: int = 0,
 ) -> Metrics:
-    """The report of one replay over the series in `mask` (all by default)."""
+    """The report of one replay over the series in `mask` (all by default) and the days from
+    `first_day` on (a warm-up before it is simulated but not counted)."""
     cols = np.ones(replay.series, dtype=bool) if mask is None else mask
-    demand = int(replay.demand[:, cols].sum())
-    served = int(outcome.served[:, cols].sum())
-    value = float((outcome.on_hand[:, cols] * replay.unit_cost[cols]).sum()) / replay.days
+    if not 0 <= first_day < replay.days:
+        raise ValueError(f"first_day must be in [0, {replay.days - 1}], got {first_day}")
+    days = slice(first_day, None)
+    demand = int(replay.demand[days, cols].sum())
+    served = int(outcome.served[days, cols].sum())
+    on_hand = outcome.on_hand[days, cols]
+    value = float((on_hand * replay.unit_cost[cols]).sum()) / on_hand.shape[0]
     return Metrics(
         series=int(cols.sum()),
         demand_units=demand,
         served_units=served,
         fill_rate=served / demand if demand else 1.0,
-        stockout_days=int(outcome.stockout[:, cols].sum()),
-        stockout_incidents=int(incidents(outcome.stockout[:, cols]).sum()),
+        stockout_days=int(outcome.stockout[days, cols].sum()),
+        stockout_incidents=int(incidents(outcome.stockout[days, cols]).sum()),
         avg_inventory_value=value,
         carrying_cost=value * holding_rate,
-        orders=int(outcome.orders[cols].sum()),
-        ordered_units=int(outcome.ordered_units[cols].sum()),
+        orders=int(outcome.order_days[days, cols].sum()),
+        ordered_units=int(outcome.ordered_units[days, cols].sum()),
     )

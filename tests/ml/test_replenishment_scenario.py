@@ -121,12 +121,12 @@ def test_static_sits_on_the_curve_where_its_fill_rate_is_reached():
     curve = [(0.9, 0.95, 100.0, 40), (0.95, 0.97, 120.0, 20), (0.99, 0.99, 160.0, 10)]
     runs = [Run("static", "static", None, {"all": _metrics(0.96, 150.0, 50)})]
     runs += [Run(f"sweep_{s}", "partsflow", s, {"all": _metrics(f, c, i)}) for s, f, c, i in curve]
-    where = static_on_curve(Comparison(PolicySettings(), 0, 10, runs))
+    where = static_on_curve(Comparison(PolicySettings(), 0, 10, 0, runs))
     assert where["service_level"] == pytest.approx(0.925)
     assert where["carrying_cost"] == pytest.approx(110.0)
     assert where["stockout_incidents"] == pytest.approx(30.0)
     runs[0] = Run("static", "static", None, {"all": _metrics(0.999, 150.0, 50)})
-    assert np.isnan(static_on_curve(Comparison(PolicySettings(), 0, 10, runs))["service_level"])
+    assert np.isnan(static_on_curve(Comparison(PolicySettings(), 0, 10, 0, runs))["service_level"])
 
 
 def test_forecast_dispersion_equals_the_forecasters():

@@ -54,7 +54,7 @@ def test_tiny_case_computed_by_hand():
     )
     np.testing.assert_array_equal(out.served.sum(axis=0), [11, 5, 0])
     np.testing.assert_array_equal(out.orders, [2, 1, 1])
-    np.testing.assert_array_equal(out.ordered_units, [7 + 9, 4, 2])
+    np.testing.assert_array_equal(out.ordered_units.sum(axis=0), [7 + 9, 4, 2])
     np.testing.assert_array_equal(out.stockout.sum(axis=0), [0, 2, 2])
     m = metrics(replay, out, holding_rate=0.25)
     assert (m.demand_units, m.served_units) == (19, 16)
@@ -65,6 +65,11 @@ def test_tiny_case_computed_by_hand():
     assert m.carrying_cost == pytest.approx(4.9)
     only_first = metrics(replay, out, 0.25, np.array([True, False, False]))
     assert (only_first.series, only_first.fill_rate, only_first.stockout_days) == (1, 1.0, 0)
+    # After a 2-day warm-up: series 1's dry day 2 is a new incident; series 2 is inactive.
+    late = metrics(replay, out, 0.25, first_day=2)
+    assert (late.demand_units, late.served_units, late.stockout_days) == (10, 10, 1)
+    assert (late.stockout_incidents, late.orders, late.ordered_units) == (1, 2, 9 + 4)
+    assert late.avg_inventory_value == pytest.approx((13 * 2 + 5 * 10 + 4) / 3)
 
 
 def test_incidents_are_runs_of_stockout_days():

@@ -17,6 +17,7 @@ OWNER = "team:data-engineering"
         dg.AssetKey(["ml", "forecasts"]),
         dg.AssetKey(["ml", "fct_forecasts"]),
         dg.AssetKey(["ml", "fct_forecast_accuracy"]),
+        dg.AssetKey(["ml", "mart_policy_simulation"]),
     ],
     group_name="serving",
     owners=[OWNER],
