@@ -119,6 +119,7 @@ WORLD_MODULES = {
     "tests/dbt/test_stock_marts.py",
     "tests/orchestration/test_forecasting_assets.py",
     "tests/orchestration/test_pipeline.py",
+    "tests/orchestration/test_replenishment_assets.py",
 }
 
 
