@@ -27,6 +27,12 @@ class FileFormat(StrEnum):
     parquet = "parquet"
 
 
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+    parquet = "parquet"
+
+
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option(help="Landing folder to write.")] = Path("data/landing"),
@@ -82,6 +88,8 @@ bench_app = typer.Typer(help="Benchmarks that print numbers and ratios.", no_arg
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(erp_app, name="erp")
 app.add_typer(bench_app, name="bench")
+export_app = typer.Typer(help="Write planners' tables to files.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 
 @quarantine_app.command("list")
@@ -225,6 +233,29 @@ def bench_forecast(
     from orchestration.bench_forecast import format_report
 
     typer.echo(format_report(run(data, landing, horizon, freq.value)))
+
+
+@export_app.command("recommendations")
+def export_recommendations(
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="File format.")],
+    out: Annotated[Path, typer.Option(help="File to write (suffix = format).")],
+    location: Annotated[str | None, typer.Option(help="Only this location_id.")] = None,
+) -> None:
+    """Write ml.fct_reorder_recommendations, most urgent first (order_now, order_soon, ok).
+
+    A missing table or a bad option exits with code 2 and writes nothing.
+    """
+    from orchestration.export import ExportError, check_target, read_recommendations, write_table
+
+    try:
+        check_target(out, fmt.value)
+        frame = read_recommendations(env.warehouse(), location)
+        write_table(frame, out, fmt.value)
+    except ExportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    urgent = int((frame["status"] != "ok").sum())
+    typer.echo(f"Wrote {len(frame)} recommendations ({urgent} to order) to {out}")
 
 
 @app.command()

@@ -120,6 +120,7 @@ WORLD_MODULES = {
     "tests/orchestration/test_forecasting_assets.py",
     "tests/orchestration/test_pipeline.py",
     "tests/orchestration/test_policy_simulation_asset.py",
+    "tests/orchestration/test_replenishment_assets.py",
 }
 
 
