@@ -14,6 +14,13 @@ replay. The formulas are `ml.replenishment.policy`'s:
   level (A 98%, B 95%, C 90% by default; one level for all in the sweep);
 - lot size = EOQ from the ordering cost and the holding rate; lumpy series (demand pattern of the
   last 365 days before the period) order up to reorder point + EOQ instead.
+
+Settings default to the recommendations' (`ml.replenishment.recommend.Settings`). Two choices
+differ from the recommendations, both measured in the replay (README, Policy simulation): the
+protection interval is lead time + 1 night, not + the 7-day review period (orders are placed the
+night the position reaches s, so a week more protects twice), and lumpy series order up to
+s + EOQ, not s + a review period of demand (lots that small put lumpy series back at s after
+almost every demand: more orders and more incidents).
 """
 
 from __future__ import annotations
@@ -26,28 +33,29 @@ import numpy as np
 from ml.forecast.classes import classify
 from ml.forecast.quantiles import PRIOR_POINTS
 from ml.replenishment.policy import (
-    DEFAULT_SERVICE_LEVELS,
     ORDER_UP_TO_PATTERNS,
     economic_order_quantity,
     lead_time_demand,
     reorder_point,
     service_level_for_class,
 )
+from ml.replenishment.recommend import Settings
 from ml.replenishment.scenario import Scenario
 from ml.replenishment.simulate import Levels, LevelsFn
 
 MRP_INTERVAL_DAYS = 1  # the position is checked every night: protection = lead time + 1 day
+RECOMMENDED = Settings()
 
 
 @dataclass(frozen=True)
 class PolicySettings:
     service_levels: Mapping[str, float] = field(
-        default_factory=lambda: dict(DEFAULT_SERVICE_LEVELS)
+        default_factory=lambda: dict(RECOMMENDED.service_levels)
     )
-    ordering_cost: float = 50.0  # per purchase order
-    holding_rate: float = 0.25  # per year, share of the unit cost (dbt var holding_rate)
-    review_days: int = 7
-    window_days: int = 91
+    ordering_cost: float = RECOMMENDED.ordering_cost  # per purchase order
+    holding_rate: float = RECOMMENDED.holding_rate  # per year, share of the unit cost
+    review_days: int = RECOMMENDED.review_period_days  # levels recomputed every N days
+    window_days: int = 91  # the forecast's look-back
 
     def __post_init__(self) -> None:
         if self.review_days < 1 or self.window_days < 7:
