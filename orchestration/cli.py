@@ -27,6 +27,12 @@ class FileFormat(StrEnum):
     parquet = "parquet"
 
 
+class ExportFormat(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+    parquet = "parquet"
+
+
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option(help="Landing folder to write.")] = Path("data/landing"),
@@ -82,6 +88,8 @@ bench_app = typer.Typer(help="Benchmarks that print numbers and ratios.", no_arg
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(erp_app, name="erp")
 app.add_typer(bench_app, name="bench")
+export_app = typer.Typer(help="Write planners' tables to files.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
 
 
 @quarantine_app.command("list")
@@ -225,6 +233,105 @@ def bench_forecast(
     from orchestration.bench_forecast import format_report
 
     typer.echo(format_report(run(data, landing, horizon, freq.value)))
+
+
+@export_app.command("recommendations")
+def export_recommendations(
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="File format.")],
+    out: Annotated[Path, typer.Option(help="File to write (suffix = format).")],
+    location: Annotated[str | None, typer.Option(help="Only this location_id.")] = None,
+) -> None:
+    """Write ml.fct_reorder_recommendations, most urgent first (order_now, order_soon, ok).
+
+    A missing table or a bad option exits with code 2 and writes nothing.
+    """
+    from orchestration.export import ExportError, check_target, read_recommendations, write_table
+
+    try:
+        check_target(out, fmt.value)
+        frame = read_recommendations(env.warehouse(), location)
+        write_table(frame, out, fmt.value)
+    except ExportError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    urgent = int((frame["status"] != "ok").sum())
+    typer.echo(f"Wrote {len(frame)} recommendations ({urgent} to order) to {out}")
+
+
+@app.command()
+def simulate(
+    holdout_days: Annotated[int, typer.Option(help="Replay the last N days of demand.")] = 182,
+    review_days: Annotated[int, typer.Option(help="PartsFlow re-plans every N days.")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed of the lead-time draws.")] = 0,
+    warmup_days: Annotated[int, typer.Option(help="Simulated but not counted.")] = 0,
+    service_levels: Annotated[
+        str | None, typer.Option(help="Cycle service level per ABC class, e.g. A=0.98,B=0.95.")
+    ] = None,
+) -> None:
+    """Replay the warehouse's held-out period under the static thresholds and PartsFlow's policy.
+
+    Prints both policies, the service-level sweep (80% to 99.5%) and where the static policy
+    sits on it. Demand is the recorded issues (what the static policy lost is not in them).
+    """
+    from ml.replenishment.reviewed import PolicySettings
+    from orchestration.bench_policy import comparison_lines, run_comparison
+    from orchestration.defs.replenishment.simulation_inputs import read_scenario
+
+    settings = PolicySettings(review_days=review_days, **_class_levels(service_levels))
+    with connect(env.warehouse(), read_only=True) as conn:
+        scenario = read_scenario(conn, holdout_days)
+    comparison = run_comparison(scenario, settings, seed, warmup_days, "simulating")
+    typer.echo("\n".join(comparison_lines(scenario, comparison)))
+
+
+def _class_levels(text: str | None) -> dict:
+    """`A=0.98,B=0.95` -> {"service_levels": {...}} (the classes not named keep the default)."""
+    if not text:
+        return {}
+    from ml.replenishment.policy import DEFAULT_SERVICE_LEVELS
+
+    levels = dict(DEFAULT_SERVICE_LEVELS)
+    for item in text.split(","):
+        cls, _, value = item.partition("=")
+        cls = cls.strip().upper()
+        try:
+            level = float(value)
+        except ValueError:
+            level = -1.0
+        if cls not in levels or not 0 < level < 1:
+            raise typer.BadParameter(
+                f"{item.strip()!r}: expected CLASS=LEVEL with CLASS in A, B, C and 0 < LEVEL < 1",
+                param_hint="--service-levels",
+            )
+        levels[cls] = level
+    return {"service_levels": levels}
+
+
+class PolicyScale(StrEnum):
+    demo = "demo"
+    m = "m"
+
+
+@bench_app.command("policy")
+def bench_policy(
+    scale: Annotated[PolicyScale, typer.Option(help="Generator preset to replay.")] = (
+        PolicyScale.demo
+    ),
+    holdout_days: Annotated[int, typer.Option(help="Held-out days at the end.")] = 182,
+    review_days: Annotated[int, typer.Option(help="PartsFlow re-plans every N days.")] = 7,
+    seed: Annotated[int, typer.Option(help="Seed of the lead-time draws.")] = 0,
+    warmup_days: Annotated[int, typer.Option(help="Simulated but not counted.")] = 0,
+    service_levels: Annotated[
+        str | None, typer.Option(help="Cycle service level per ABC class, e.g. A=0.98,B=0.95.")
+    ] = None,
+) -> None:
+    """Static thresholds vs. PartsFlow's policy on the generator's true demand; the targets."""
+    from orchestration.bench_policy import bench_policy as run
+    from orchestration.bench_policy import format_report
+
+    levels = _class_levels(service_levels).get("service_levels")
+    result = run(scale.value, holdout_days, seed, review_days, warmup_days, levels=levels)
+    typer.echo(format_report(result))
 
 
 @app.command()

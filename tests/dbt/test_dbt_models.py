@@ -484,13 +484,18 @@ def test_parse_needs_no_warehouse(tmp_path: Path) -> None:
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     assert set(MARTS) <= models
     assert {f"stg_inventory__{e}" for e in ENTITIES} <= models
-    sources = {s["name"]: s for s in manifest["sources"].values()}
-    assert set(sources) == set(ENTITIES)
-    for entity, source in sources.items():
-        assert source["schema"] == "raw"
+    sources = {(s["source_name"], s["name"]): s for s in manifest["sources"].values()}
+    # The ingest's raw tables, and the replenishment asset's tables (written after the marts).
+    replenishment = {"stockout_prediction_history", "replenishment_runs"}
+    assert set(sources) == {("inventory", e) for e in ENTITIES} | {
+        ("replenishment", t) for t in replenishment
+    }
+    for (source_name, table), source in sources.items():
+        schema = "raw" if source_name == "inventory" else "ml"
+        assert source["schema"] == schema
         meta = source["config"]["meta"] or source["meta"]
-        assert meta["dagster"]["asset_key"] == ["raw", entity]
+        assert meta["dagster"]["asset_key"] == [schema, table]
     # source() only in staging
     for node in manifest["nodes"].values():
         if node["resource_type"] == "model" and node["sources"]:
-            assert node["name"].startswith("stg_inventory__"), node["name"]
+            assert node["name"].startswith(("stg_inventory__", "stg_replenishment__")), node["name"]

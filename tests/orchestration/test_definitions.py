@@ -53,3 +53,19 @@ def test_dbt_sources_map_to_ingest_assets():
 def test_dbt_tests_are_asset_checks():
     checks = defs.resolve_asset_graph().asset_check_keys
     assert any(c.asset_key == dg.AssetKey(["marts", "fct_inventory_position"]) for c in checks)
+
+
+def test_alert_models_run_after_the_replenishment_asset_in_one_job():
+    """Marts -> replenishment -> predicted-stockout alerts: refresh_all resolves without a cycle,
+    with the dbt project in two steps (the alert models after the replenishment asset)."""
+    graph = defs.resolve_asset_graph()
+    history = dg.AssetKey(["ml", "stockout_prediction_history"])
+    downstream = dg.AssetSelection.assets(history).downstream().resolve(graph)
+    assert dg.AssetKey(["staging", "int_predicted_stockout_episodes"]) in downstream
+    assert dg.AssetKey(["marts", "mart_alerts"]) in downstream
+    upstream = graph.get(dg.AssetKey(["ml", "fct_reorder_recommendations"])).parent_keys
+    assert dg.AssetKey(["marts", "fct_inventory_position"]) in upstream
+    assert dg.AssetKey(["ml", "fct_forecasts"]) in upstream
+    job = defs.resolve_job_def("refresh_all")
+    dbt_steps = sorted(n.name for n in job.graph.nodes if "dbt" in n.name)
+    assert dbt_steps == ["partsflow_dbt_alert_models", "partsflow_dbt_models"]

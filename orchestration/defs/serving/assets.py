@@ -17,6 +17,11 @@ OWNER = "team:data-engineering"
         dg.AssetKey(["ml", "forecasts"]),
         dg.AssetKey(["ml", "fct_forecasts"]),
         dg.AssetKey(["ml", "fct_forecast_accuracy"]),
+        dg.AssetKey(["ml", "mart_policy_simulation"]),
+        # Built after the replenishment asset, in the second dbt step: publish them too.
+        dg.AssetKey(["marts", "fct_alert_history"]),
+        dg.AssetKey(["marts", "mart_alerts"]),
+        dg.AssetKey(["ml", "fct_reorder_recommendations"]),
     ],
     group_name="serving",
     owners=[OWNER],

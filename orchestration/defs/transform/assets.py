@@ -28,17 +28,43 @@ class PartsflowDbtTranslator(DagsterDbtTranslator):
         return [OWNER]
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=PartsflowDbtTranslator(),
-)
-def partsflow_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-):
-    """Staging views and marts built and tested by dbt on the configured warehouse."""
+# The models that read the replenishment tables, written by a Python asset that runs after the
+# marts: a second dbt asset definition, so a full run is dbt (marts) -> forecasting ->
+# replenishment -> dbt (alerts). In one definition Dagster would split the dbt step into one per
+# "colour" of its cycle resolution (five dbt invocations per run).
+AFTER_REPLENISHMENT = "stg_replenishment__stockout_predictions+ stg_replenishment__runs+"
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     # dbt runs as a subprocess that inherits os.environ; profiles.yml reads the target from it.
     os.environ.update(warehouse.info.dbt_env())
     # Unit tests check SQL logic on fixed inputs, not the data: they run in CI (`make test`,
     # tests/dbt), not on every materialization, as dbt recommends for production builds.
     yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=PartsflowDbtTranslator(),
+    exclude=AFTER_REPLENISHMENT,
+)
+def partsflow_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
+    """Staging views and marts built and tested by dbt on the configured warehouse."""
+    yield from _build(context, dbt, warehouse)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=PartsflowDbtTranslator(),
+    select=AFTER_REPLENISHMENT,
+    name="partsflow_dbt_alert_models",
+)
+def partsflow_dbt_alert_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
+    """Alert models that read the predicted stock-outs, built after the replenishment asset."""
+    yield from _build(context, dbt, warehouse)

@@ -1,0 +1,1 @@
+"""Replenishment: inventory-policy math (`policy`) and reorder recommendations (`recommend`)."""
