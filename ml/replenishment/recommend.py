@@ -104,18 +104,16 @@ def _demand_matrix(
 
     Days of the forecast on or before `as_of` are dropped; a missing day inside the horizon is 0.
     """
-    fc = forecast.copy()
-    fc["t"] = (pd.to_datetime(fc["forecast_date"]) - pd.Timestamp(as_of)).dt.days
-    fc = fc[fc["t"] >= 1]
-    horizon = int(fc["t"].max()) if len(fc) else 0
-    index = pd.MultiIndex.from_frame(pairs[KEYS].astype(str))
+    t = (pd.to_datetime(forecast["forecast_date"]) - pd.Timestamp(as_of)).dt.days.to_numpy()
+    horizon = int(t.max()) if len(t) and t.max() >= 1 else 0
+    pair_index = pd.MultiIndex.from_frame(pairs[KEYS].astype(str))
+    rows = pair_index.get_indexer(pd.MultiIndex.from_frame(forecast[KEYS].astype(str)))
+    keep = (rows >= 0) & (t >= 1)
     out = []
     for col in ("mean", "p10", "p90"):
-        wide = fc.assign(**{k: fc[k].astype(str) for k in KEYS}).pivot_table(
-            index=KEYS, columns="t", values=col, aggfunc="sum"
-        )
-        wide = wide.reindex(index=index, columns=range(1, horizon + 1))
-        out.append(wide.to_numpy(dtype=float) if horizon else np.zeros((len(pairs), 0)))
+        matrix = np.full((len(pairs), horizon), np.nan)
+        matrix[rows[keep], t[keep] - 1] = forecast[col].to_numpy(float)[keep]
+        out.append(matrix)
     mean, p10, p90 = out
     return np.nan_to_num(mean), p10, p90
 

@@ -144,3 +144,12 @@ def test_random_lead_time_and_dispersion_widen_the_protection():
     )
     assert rec.loc["P2", "reorder_point"] > rec.loc["P1", "reorder_point"]
     assert rec.loc["P3", "reorder_point"] > rec.loc["P1", "reorder_point"]
+
+
+def test_no_forecast_at_all_orders_nothing():
+    pairs = pd.DataFrame([pair("P1", abc_class=None, dispersion=np.nan)])
+    empty = forecast({})
+    rec = recommend(pairs, empty, AS_OF).iloc[0]
+    assert rec["status"] == "ok" and rec["suggested_order_qty"] == 0
+    assert rec["service_level"] == 0.90  # no class: class C's target
+    assert pd.isna(rec["days_to_stockout"]) and not rec["is_predicted_stockout"]

@@ -97,7 +97,11 @@ def _spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
         ),
         _spec(HISTORY_KEY, "Predicted stock-outs of every as-of day (the alert episodes' input)."),
         _spec(RUNS_KEY, "One row per as-of day with a recommendation run."),
-    ]
+    ],
+    # Selections such as `mart_alerts+` upstream pick only the tables the alerts read. The three
+    # tables are still written together (one transaction keeps them consistent); only the
+    # selected ones are reported.
+    can_subset=True,
 )
 def fct_reorder_recommendations(
     context: dg.AssetExecutionContext, config: ReplenishmentConfig, warehouse: WarehouseResource
@@ -131,8 +135,13 @@ def fct_reorder_recommendations(
         f"order soon, {len(history)} predicted stock-outs (dispersion: {dispersion_source})"
     )
     ordering = rec[rec["status"] != "ok"]
-    yield dg.MaterializeResult(asset_key=HISTORY_KEY, metadata={"rows_this_day": len(history)})
-    yield dg.MaterializeResult(asset_key=RUNS_KEY, metadata={"as_of_date": str(as_of)})
+    selected = context.selected_asset_keys
+    if HISTORY_KEY in selected:
+        yield dg.MaterializeResult(asset_key=HISTORY_KEY, metadata={"rows_this_day": len(history)})
+    if RUNS_KEY in selected:
+        yield dg.MaterializeResult(asset_key=RUNS_KEY, metadata={"as_of_date": str(as_of)})
+    if RECOMMENDATIONS_KEY not in selected:
+        return
     yield dg.MaterializeResult(
         asset_key=RECOMMENDATIONS_KEY,
         metadata={

@@ -37,7 +37,11 @@ AFTER_REPLENISHMENT = "stg_replenishment__stockout_predictions+ stg_replenishmen
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     # dbt runs as a subprocess that inherits os.environ; profiles.yml reads the target from it.
-    os.environ.update(warehouse.info.dbt_env())
+    # Tests are selected only when all their models are selected or built before them
+    # ("buildable"): a singular test reading a mart of each dbt step (tests/alerts) runs in the
+    # alert step, not in the first one where the alert tables may not exist yet. (dagster-dbt
+    # still overrides this when a run deselects some checks.)
+    os.environ.update({**warehouse.info.dbt_env(), "DBT_INDIRECT_SELECTION": "buildable"})
     # Unit tests check SQL logic on fixed inputs, not the data: they run in CI (`make test`,
     # tests/dbt), not on every materialization, as dbt recommends for production builds.
     yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
