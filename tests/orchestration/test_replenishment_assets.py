@@ -174,3 +174,22 @@ def test_episodes_keep_their_id_across_runs_and_close(world, request, tmp_path):
         assert len(runs) == 2
         kept = read_table(url, "ml", "stockout_prediction_history", ["as_of_date", *KEYS])
         assert len(kept) == 2 + int(rec["is_predicted_stockout"].sum())
+
+
+def test_without_a_forecast_the_asset_fails_clearly(marts_duckdb, tmp_path):
+    """No forecast rows would make every pair look demand-free: the run fails instead, saying
+    what to materialize, and the previous recommendations stay."""
+    with _copy("marts_duckdb", marts_duckdb, tmp_path) as url:
+        before = _recommendations(url)
+        with connect(env.Warehouse(url)) as conn:
+            conn.execute("delete from ml.fct_forecasts")
+        result = materialize_all(
+            url,
+            tmp_path / "landing",
+            tmp_path / "serving",
+            dg.AssetSelection.groups("replenishment"),
+        )
+        assert not result.success
+        messages = " ".join(str(e.event_specific_data) for e in result.all_events if e.is_failure)
+        assert "materialize ml/fct_forecasts first" in messages
+        pd.testing.assert_frame_equal(_recommendations(url), before)

@@ -114,6 +114,11 @@ def fct_reorder_recommendations(
             raise dg.Failure("marts.dim_part_classification is empty: materialize the marts first")
         pairs = read_pairs(conn)
         forecast = read_forecast(conn)
+        if forecast.empty:
+            # Without a forecast every pair would look demand-free ("nothing to order").
+            raise dg.Failure(
+                "ml.fct_forecasts has no daily rows: materialize ml/fct_forecasts first"
+            )
         versions = forecast["model_version"].dropna().unique()
         version = str(versions[0]) if len(versions) else None
         pairs["dispersion"], dispersion_source = forecast_dispersion(conn, pairs, version)
