@@ -563,6 +563,15 @@ def forecasts(location_ids: LocationIds, grain: str = "day") -> pd.DataFrame:
     )
 
 
+def forecast_count(location_ids: LocationIds, grain: str = "day") -> int:
+    found = _q(
+        f"SELECT count(*) AS n FROM ml.fct_forecasts WHERE grain = ? AND {LOC}",
+        grain,
+        *_loc(location_ids),
+    )
+    return int(found["n"].iloc[0])
+
+
 FORECAST_GROUPS = {"Category": "p.category_name", "Location": "p.location_name"}
 
 

@@ -34,7 +34,7 @@ def times(value: float | None) -> str:
 # Plotly axis formats, so every chart spells units the same way.
 AXIS_MONEY = {"tickprefix": "$", "tickformat": ",.0f"}
 AXIS_PERCENT = {"tickformat": ".1%"}
-AXIS_UNITS = {"tickformat": ",d"}
+AXIS_UNITS = {"tickformat": ",~g"}  # 12,000 and 0.5 alike, never 1 twice
 # Streamlit column formats for st.column_config.NumberColumn.
 COLUMN_MONEY = "dollar"
 COLUMN_UNITS = "localized"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -60,36 +62,41 @@ def location_filter(user: User, label: str = "Locations") -> data.LocationIds:
     return user.locations
 
 
-def downloads(frame: pd.DataFrame, stem: str, label: str) -> None:
-    """CSV, Excel and Parquet download buttons for the rows shown (already scoped)."""
-    cols = st.columns(3)
-    excel = io.BytesIO()
-    frame.to_excel(excel, index=False, sheet_name=stem[:31])
-    parquet = io.BytesIO()
-    frame.to_parquet(parquet, index=False)
-    for col, (kind, blob, mime) in zip(
-        cols,
-        (
-            ("CSV", frame.to_csv(index=False).encode("utf-8"), "text/csv"),
-            (
-                "Excel",
-                excel.getvalue(),
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-            ("Parquet", parquet.getvalue(), "application/vnd.apache.parquet"),
-        ),
-        strict=True,
-    ):
-        ext = {"CSV": "csv", "Excel": "xlsx", "Parquet": "parquet"}[kind]
+FORMATS = {
+    "CSV": ("csv", "text/csv"),
+    "Excel": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "Parquet": ("parquet", "application/vnd.apache.parquet"),
+}
+
+
+def file_bytes(frame: pd.DataFrame, kind: str, sheet: str = "data") -> bytes:
+    if kind == "CSV":
+        return frame.to_csv(index=False).encode("utf-8")
+    out = io.BytesIO()
+    if kind == "Excel":
+        frame.to_excel(out, index=False, sheet_name=sheet[:31])
+    else:
+        frame.to_parquet(out, index=False)
+    return out.getvalue()
+
+
+def downloads(rows: Callable[[], pd.DataFrame], stem: str, label: str) -> None:
+    """CSV, Excel and Parquet download buttons. `rows` (already scoped to the user) runs only
+    when a button is clicked, so a large file costs nothing on a page view."""
+    for col, (kind, (ext, mime)) in zip(st.columns(len(FORMATS)), FORMATS.items(), strict=True):
         col.download_button(
             f"{label} ({kind})",
-            data=blob,
+            data=partial(_deferred, rows, kind, stem),
             file_name=f"{stem}.{ext}",
             mime=mime,
             icon=":material/download:",
             on_click="ignore",  # downloading must not rerun the queries
             key=f"download-{stem}-{ext}",
         )
+
+
+def _deferred(rows: Callable[[], pd.DataFrame], kind: str, stem: str) -> bytes:
+    return file_bytes(rows(), kind, stem)
 
 
 def generic_table(frame: pd.DataFrame) -> None:

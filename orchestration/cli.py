@@ -181,6 +181,20 @@ def bench_marts(
     typer.echo(format_report(run(scale.value, data_dir, warehouses=kinds)))
 
 
+@bench_app.command("dashboard")
+def bench_dashboard(
+    scale: Annotated[Scale, typer.Option(help="Generator preset to publish and time.")] = Scale.m,
+    serving_dir: Annotated[
+        Path | None, typer.Option(help="Time this published serving copy instead.")
+    ] = None,
+) -> None:
+    """Render each dashboard page with AppTest; print cold and warm seconds per page."""
+    from orchestration.bench_dashboard import bench_dashboard as run
+    from orchestration.bench_dashboard import format_report
+
+    typer.echo(format_report(run(scale.value, serving_dir)))
+
+
 class Freq(StrEnum):
     D = "D"
     W = "W"

@@ -55,12 +55,15 @@ else:
     fig = go.Figure()
     for lo, hi, shade, name in (("p10", "p90", 0.15, "p10-p90"), ("p20", "p80", 0.3, "p20-p80")):
         fig.add_trace(
-            go.Scatter(x=x, y=fc[hi], line={"width": 0}, showlegend=False, hoverinfo="skip")
+            go.Scatter(
+                x=x, y=fc[hi], mode="lines", line={"width": 0}, showlegend=False, hoverinfo="skip"
+            )
         )
         fig.add_trace(
             go.Scatter(
                 x=x,
                 y=fc[lo],
+                mode="lines",
                 line={"width": 0},
                 fill="tonexty",
                 fillcolor=f"rgba(31,119,180,{shade})",

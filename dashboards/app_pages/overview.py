@@ -18,7 +18,13 @@ KPIS = (
     ("inventory_value", "Inventory value", lambda v: compact(v, "$"), None, None),
     ("inventory_turnover", "Turnover", times, True, "inventory_turnover_target"),
     ("stockout_rate", "Stock-out rate", lambda v: percent(v, 2), False, "stockout_rate_target"),
-    ("inventory_accuracy", "Inventory accuracy", percent, True, "inventory_accuracy_target"),
+    (
+        "inventory_accuracy",
+        "Inventory accuracy",
+        lambda v: percent(v, 2),
+        True,
+        "inventory_accuracy_target",
+    ),
     ("obsolete_share", "Obsolete share", percent, False, "obsolete_share_target"),
     ("carrying_cost_share", "Carrying cost share", percent, False, "carrying_cost_share_target"),
     ("fill_rate", "Fill rate", percent, True, None),
@@ -51,8 +57,9 @@ if kpi is not None and not kpi.empty:
     now = kpi.iloc[-1]
     before = kpi[kpi["kpi_date"] <= now["kpi_date"] - pd.Timedelta(days=TREND_DAYS)]
     prev = before.iloc[-1] if not before.empty else None
-    tiles = st.columns(len(KPIS))
-    for tile, (col, label, fmt, higher_better, target_col) in zip(tiles, KPIS, strict=True):
+    # Two rows of four keep labels readable on a laptop screen.
+    tiles = [*st.columns(4), *st.columns(4)]
+    for tile, (col, label, fmt, higher_better, target_col) in zip(tiles, KPIS, strict=False):
         value = now[col]
         target = now[target_col] if target_col else None
         delta = None
@@ -60,7 +67,7 @@ if kpi is not None and not kpi.empty:
             change = value - prev[col]
             # Streamlit picks the arrow from a leading minus sign, so the sign goes first.
             shown = (money if col == "inventory_value" else fmt)(abs(change))
-            delta = f"{'-' if change < 0 else '+'}{shown} vs {TREND_DAYS} d ago"
+            delta = f"{'-' if change < 0 else '+'}{shown}"
         goal = ""
         if target is not None and pd.notna(target):
             goal = f"target {'≥' if higher_better else '≤'} {fmt(target)}"
@@ -77,7 +84,8 @@ if kpi is not None and not kpi.empty:
             tile.caption(f"{':green[on target]' if ok else ':red[off target]'}: {goal}")
     st.caption(
         f"As of {now['kpi_date']:%Y-%m-%d}, over the locations in view (categories do not"
-        " narrow these KPIs); accuracy covers the counts of the trailing 28 days."
+        f" narrow these KPIs). Arrows: change over the last {TREND_DAYS} days. Accuracy covers"
+        " the counts of the trailing 28 days."
     )
     chosen = st.selectbox("Trend", [k[1] for k in KPIS if kpi[k[0]].notna().any()])
     col, label, _, _, target_col = next(k for k in KPIS if k[1] == chosen)

@@ -36,13 +36,13 @@ else:
                 recs = recs[recs["status"].isin(chosen)]
         ui.generic_table(recs)
         st.caption(f"{len(recs):,} rows for the current filter.")
-        ui.downloads(recs, "recommendations", "Recommendations")
+        ui.downloads(lambda: recs, "recommendations", "Recommendations")
 
 st.subheader("Forecasts")
 if data.missing("ml.fct_forecasts"):
     ui.not_built(["ml.fct_forecasts"], "ml/fct_forecasts")
 else:
     grain = st.radio("Grain", ("day", "week", "month"), horizontal=True)
-    fc = data.forecasts(location_ids, grain)
-    st.caption(f"{len(fc):,} forecast rows ({grain}) for the current filter.")
-    ui.downloads(fc, f"forecasts_{grain}", "Forecasts")
+    count = data.forecast_count(location_ids, grain)
+    st.caption(f"{count:,} forecast rows ({grain}) for the current filter.")
+    ui.downloads(lambda: data.forecasts(location_ids, grain), f"forecasts_{grain}", "Forecasts")
