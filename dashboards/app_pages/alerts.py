@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlencode
 
 import plotly.express as px
 import streamlit as st
@@ -46,15 +45,8 @@ else:
     )
     st.plotly_chart(fig, config={"displayModeBar": False})
 
-    # Each row links to the stock explorer of its part and location.
-    shown = alerts.assign(
-        stock_page=[
-            "stock?" + urlencode({"part": p, "location": loc})
-            for p, loc in zip(alerts["part_id"], alerts["location_id"], strict=True)
-        ]
-    )
-    st.dataframe(
-        shown[
+    event = st.dataframe(
+        alerts[
             [
                 "severity",
                 "alert_type",
@@ -67,7 +59,6 @@ else:
                 "quantity",
                 "value",
                 "message",
-                "stock_page",
             ]
         ],
         hide_index=True,
@@ -83,9 +74,22 @@ else:
             "quantity": st.column_config.NumberColumn("Quantity", format="localized"),
             "value": st.column_config.NumberColumn("Value", format="dollar"),
             "message": "Why",
-            "stock_page": st.column_config.LinkColumn("Stock", display_text="Open stock page"),
         },
+        on_select="rerun",
+        selection_mode="single-row",
+        key="open-alerts",
     )
+    # A link (in-app, so the login stays) to the stock explorer of the selected alert's part.
+    if user.may_open("stock"):
+        rows = event.selection.rows if event else []
+        pick = alerts.iloc[rows[0] if rows else 0]
+        st.page_link(
+            "app_pages/stock.py",
+            label=f"Stock page of {pick['part_number']} at {pick['location_name']}"
+            + ("" if rows else " (select a row to choose another alert)"),
+            icon=":material/warehouse:",
+            query_params={"part": pick["part_id"], "location": pick["location_id"]},
+        )
 
 st.subheader(f"Opened and closed in the last {HISTORY_DAYS} days")
 since = (data.kpi_last_date() if not data.missing(data.KPI_TABLE) else None) or dt.date.today()
