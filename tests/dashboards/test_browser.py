@@ -22,7 +22,7 @@ from tests.dashboards.world import (
     write_world_users,
 )
 
-CHART_PAGES = {"overview", "alerts", "stock", "forecasts"}
+CHART_PAGES = {"overview", "alerts", "stock", "forecasts", "policy"}
 FORECAST_COLUMNS = [
     "part_id", "location_id", "grain", "period_start", "days", "mean", "p10", "p20", "p30",
     "p40", "p50", "p60", "p70", "p80", "p90", "model_version", "forecast_origin",
