@@ -23,7 +23,7 @@ import psycopg
 import streamlit as st
 
 from orchestration import env
-from orchestration.warehouse import to_pyformat
+from orchestration.warehouse import qualified, to_pyformat
 
 NO_DATA_MESSAGE = "No published data yet: run `make demo` or materialize all assets in Dagster"
 # Results are keyed by the snapshot version, so a new publish shows up on the next rerun; the TTL
@@ -443,14 +443,15 @@ def alert_history(location_ids: LocationIds, since: dt.date) -> pd.DataFrame:
     )
 
 
-def any_table(table: str, location_ids: LocationIds, limit: int = 5000) -> pd.DataFrame | None:
-    """Rows of a table another component publishes (columns unknown here), scoped by location.
+def any_table(table: str, location_ids: LocationIds) -> pd.DataFrame | None:
+    """Every row of a table another component publishes (columns unknown here) in scope.
 
     None when the table has no location_id column and the user is scoped: company-wide rows
     would reveal other locations."""
+    name = qualified(*table.split(".", 1))  # a catalog name: quoted, never pasted raw
     if "location_id" not in columns(table):
-        return None if location_ids is not None else _q(f"SELECT * FROM {table} LIMIT ?", limit)
-    return _q(f"SELECT * FROM {table} WHERE {LOC} LIMIT ?", *_loc(location_ids), limit)
+        return None if location_ids is not None else _q(f"SELECT * FROM {name}")
+    return _q(f"SELECT * FROM {name} WHERE {LOC}", *_loc(location_ids))
 
 
 # --- stock explorer ----------------------------------------------------------------------------
