@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboards.formatting import compact, percent, times
 from dashboards.pages_index import PAGES
 from dashboards.users import ROLE_PAGES
 from tests.dashboards.conftest import login
@@ -215,3 +216,29 @@ def test_every_page_renders_on_postgres(
                 for col in ("location_name", "Location"):
                     if col in frame.columns:
                         assert set(frame[col]) <= {names[own]}, key
+
+
+@pytest.mark.parametrize("role", ["admin", "manager"])
+def test_kpi_tiles_equal_the_mart_rows_of_the_scope(world: Path, role: str) -> None:
+    """Admin tiles = the company row; a manager's = the row of their one location (the tiles
+    are rebuilt from location rows, so this checks the ratios of sums)."""
+    own = min(location_names(world))
+    scope, scope_id = ("company", None) if role == "admin" else ("location", own)
+    with duckdb.connect(str(world), read_only=True) as con:
+        row = con.execute(
+            "select inventory_value, inventory_turnover, stockout_rate, obsolete_share,"
+            " carrying_cost_share from marts.mart_kpi_daily"
+            " where scope_type = ? and scope_id is not distinct from ?"
+            " order by kpi_date desc limit 1",
+            [scope, scope_id],
+        ).fetchone()
+    value, turnover, stockout, obsolete, carrying = (float(v) for v in row)
+    at = login(role)
+    shown = {}
+    for m in at.metric:
+        shown.setdefault(m.label, m.value)  # the KPI row comes before the stock row
+    assert shown["Inventory value"] == compact(value, "$")
+    assert shown["Turnover"] == times(turnover)
+    assert shown["Stock-out rate"] == percent(stockout, 2)
+    assert shown["Obsolete share"] == percent(obsolete)
+    assert shown["Carrying cost share"] == percent(carrying)
