@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 def compact(value: float, prefix: str = "") -> str:
     """1,234 stays exact; 134,567 -> 134.6K; 10,312,000 -> 10.3M."""
@@ -38,3 +40,9 @@ AXIS_UNITS = {"tickformat": ",~g"}  # 12,000 and 0.5 alike, never 1 twice
 # Streamlit column formats for st.column_config.NumberColumn.
 COLUMN_MONEY = "dollar"
 COLUMN_UNITS = "localized"
+
+
+def count_axis(largest: float) -> dict:
+    """Whole-number ticks for a count axis (never 0.5 alerts), about five of them."""
+    step = max(1, math.ceil(largest / 5)) if largest == largest else 1
+    return {"tickformat": ",d", "dtick": step, "rangemode": "tozero"}

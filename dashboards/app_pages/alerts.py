@@ -8,7 +8,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards import data, ui
-from dashboards.formatting import AXIS_UNITS
+from dashboards.formatting import count_axis
 
 HISTORY_DAYS = 90
 NOTIFICATIONS = "alert_notifications"
@@ -39,7 +39,7 @@ else:
         orientation="h",
         labels={"size": "Open alerts (count)", "alert_type": "", "severity": "Severity"},
     )
-    fig.update_xaxes(**AXIS_UNITS)
+    fig.update_xaxes(**count_axis(counts.groupby("alert_type")["size"].sum().max()))
     fig.update_layout(
         margin={"l": 0, "r": 10, "t": 10, "b": 0}, height=100 + 35 * counts["alert_type"].nunique()
     )

@@ -6,7 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboards import data, ui
-from dashboards.formatting import AXIS_UNITS
+from dashboards.formatting import count_axis
 
 OPS_ASSET = "serving/dashboard_copy"
 
@@ -86,7 +86,9 @@ with left:
                 orientation="h",
                 labels={"rows_quarantined": "Rows (count)", "reason": "", "entity": "Entity"},
             )
-            fig.update_xaxes(**AXIS_UNITS)
+            fig.update_xaxes(
+                **count_axis(quarantine.groupby("reason")["rows_quarantined"].sum().max())
+            )
             fig.update_layout(
                 height=140 + 25 * quarantine["reason"].nunique(),
                 margin={"l": 0, "r": 10, "t": 10, "b": 0},
