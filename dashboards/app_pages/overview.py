@@ -66,8 +66,10 @@ if kpi is not None and not kpi.empty:
         if prev is not None and pd.notna(value) and pd.notna(prev[col]):
             change = value - prev[col]
             # Streamlit picks the arrow from a leading minus sign, so the sign goes first.
-            shown = (money if col == "inventory_value" else fmt)(abs(change))
-            delta = f"{'-' if change < 0 else '+'}{shown}"
+            show = money if col == "inventory_value" else fmt
+            # No arrow for a change too small to show (an up arrow on +0.00% reads as a change).
+            if show(abs(change)) != show(0.0):
+                delta = f"{'-' if change < 0 else '+'}{show(abs(change))}"
         goal = ""
         if target is not None and pd.notna(target):
             goal = f"target {'≥' if higher_better else '≤'} {fmt(target)}"
