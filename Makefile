@@ -8,7 +8,8 @@ MANIFEST := dbt_project/target/manifest.json
 LANDING ?= data/landing
 PORT ?= 8501
 
-.PHONY: install manifest data materialize serve demo test lint format dev clean docs bench
+.PHONY: install manifest data materialize users serve demo test lint format dev clean docs bench \
+	chromium
 
 install: $(STAMP)
 
@@ -29,12 +30,17 @@ data: install
 materialize: manifest
 	$(BIN)/partsflow materialize
 
+# One dashboard user per role with fresh random passwords, printed once (data/users.yaml, or
+# $PARTSFLOW_USERS_FILE); scoped users get the first published locations.
+users: install
+	$(BIN)/partsflow users create-demo
+
 serve: install
 	@echo "PartsFlow dashboard: http://127.0.0.1:$(PORT)"
 	$(BIN)/streamlit run dashboards/streamlit_app.py --server.headless true \
 		--server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
 
-demo: data materialize serve
+demo: data materialize users serve
 
 # dbt docs (models, column formulas, tests, lineage) with the catalog of the configured warehouse
 # (run `make materialize` first for column types; an empty warehouse still gives the docs).
@@ -47,7 +53,7 @@ docs: manifest
 # Two pytest workers (the CI machine has 2 cores); the tests of the shared generated world stay on
 # one worker (scheduler in tests/conftest.py). `make test TEST_WORKERS=0` runs in one process.
 TEST_WORKERS ?= 2
-test: manifest
+test: manifest chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n $(TEST_WORKERS)
@@ -59,6 +65,12 @@ SCALE ?= m
 WAREHOUSE ?= both
 bench: manifest
 	$(BIN)/partsflow bench $(BENCH) --scale $(SCALE) $(if $(filter marts,$(BENCH)),--warehouse $(WAREHOUSE))
+
+# The browser test drives Debian's Chromium through Playwright (no `playwright install`).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@test -x $(CHROMIUM) || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -85,11 +85,13 @@ def materialize(
 quarantine_app = typer.Typer(help="Rows that broke the data contract.", no_args_is_help=True)
 erp_app = typer.Typer(help="The operational ERP database source.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print numbers and ratios.", no_args_is_help=True)
+users_app = typer.Typer(help="Dashboard users (the users file).", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(erp_app, name="erp")
 app.add_typer(bench_app, name="bench")
 export_app = typer.Typer(help="Write planners' tables to files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+app.add_typer(users_app, name="users")
 
 
 @quarantine_app.command("list")
@@ -185,6 +187,20 @@ def bench_marts(
 
     kinds = ("duckdb", "postgres") if warehouse is BenchWarehouse.both else (warehouse.value,)
     typer.echo(format_report(run(scale.value, data_dir, warehouses=kinds)))
+
+
+@bench_app.command("dashboard")
+def bench_dashboard(
+    scale: Annotated[Scale, typer.Option(help="Generator preset to publish and time.")] = Scale.m,
+    serving_dir: Annotated[
+        Path | None, typer.Option(help="Time this published serving copy instead.")
+    ] = None,
+) -> None:
+    """Render each dashboard page with AppTest; print cold and warm seconds per page."""
+    from orchestration.bench_dashboard import bench_dashboard as run
+    from orchestration.bench_dashboard import format_report
+
+    typer.echo(format_report(run(scale.value, serving_dir)))
 
 
 class Freq(StrEnum):
@@ -332,6 +348,29 @@ def bench_policy(
     levels = _class_levels(service_levels).get("service_levels")
     result = run(scale.value, holdout_days, seed, review_days, warmup_days, levels=levels)
     typer.echo(format_report(result))
+
+
+@users_app.command("create-demo")
+def users_create_demo(
+    locations: Annotated[
+        str | None, typer.Option(help="Comma-separated location ids for the scoped demo users.")
+    ] = None,
+) -> None:
+    """Write one demo user per role with fresh random passwords and print them (once)."""
+    from dashboards.users import create_demo_users
+    from orchestration.serving_locations import published_location_ids
+
+    path = env.users_file()
+    ids = [x.strip() for x in locations.split(",") if x.strip()] if locations else None
+    ids = ids or published_location_ids()
+    if not ids:
+        typer.echo("error: no locations published yet: run `make materialize` first", err=True)
+        raise typer.Exit(code=2)
+    created = create_demo_users(path, ids)
+    typer.echo(f"Demo users written to {path} (bcrypt hashes; passwords shown only now):")
+    for user, password in created:
+        scope = "all locations" if user.locations is None else ", ".join(user.locations)
+        typer.echo(f"  {user.username:<11} {password:<14} {user.role:<10} {scope}")
 
 
 @app.command()

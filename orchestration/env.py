@@ -112,6 +112,11 @@ def serving_duckdb_path() -> Path:
     return serving_dir() / "serving.duckdb"
 
 
+def users_file() -> Path:
+    """The dashboard's users file (bcrypt hashes, roles, location scopes); never in git."""
+    return _abs(os.environ.get("PARTSFLOW_USERS_FILE") or "data/users.yaml")
+
+
 def model_store() -> Path:
     return _abs(os.environ.get("PARTSFLOW_MODEL_STORE") or "data/models")
 

@@ -114,6 +114,8 @@ WORLD_FIXTURES = {"marts_duckdb", "marts_postgres"}
 # The modules that read the shared world: under `pytest -n` they all run on one worker, so the world
 # is materialized once, not once per worker (a check below keeps this list complete).
 WORLD_MODULES = {
+    "tests/dashboards/test_browser.py",
+    "tests/dashboards/test_pages.py",
     "tests/dbt/test_features.py",
     "tests/dbt/test_purchasing_ageing_alerts.py",
     "tests/dbt/test_stock_marts.py",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,9 @@ import duckdb
 import pandas as pd
 import psycopg
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "streamlit_app.py")
+from tests.dashboards.conftest import login
 
 # (part_id, location_id, part_number, description, category_id, category_name, unit_cost,
 #  on_hand, reorder_threshold, critical_threshold)
@@ -125,14 +123,6 @@ def shown_metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache() -> Iterator[None]:
-    # Cached query results outlive a test otherwise and would leak one test's data into the next.
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
 @pytest.fixture
 def serving_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PARTSFLOW_SERVING_DIR", str(tmp_path))
@@ -149,9 +139,7 @@ def serving_file(serving_dir: Path) -> Path:
 
 
 def run_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return login("admin")
 
 
 def test_totals_match_the_rows(serving_file: Path) -> None:

@@ -46,3 +46,43 @@ def test_materialize_rejects_an_empty_selection(tmp_path, monkeypatch):
     result = runner.invoke(app, ["materialize", "--select", "group:nope"])
     assert result.exit_code != 0
     assert "selects no asset" in result.output
+
+
+def test_users_create_demo_prints_passwords_that_log_in(tmp_path, monkeypatch):
+    import duckdb
+
+    from dashboards.users import authenticate
+    from tests.dashboards.test_overview import load_marts
+
+    serving = tmp_path / "serving"
+    serving.mkdir()
+    with duckdb.connect(str(serving / "serving.duckdb")) as conn:
+        load_marts(conn, "?")
+    users = tmp_path / "users.yaml"
+    monkeypatch.setenv("PARTSFLOW_SERVING_DIR", str(serving))
+    monkeypatch.setenv("PARTSFLOW_WAREHOUSE_URL", f"duckdb:///{tmp_path}/warehouse.duckdb")
+    monkeypatch.setenv("PARTSFLOW_USERS_FILE", str(users))
+    result = runner.invoke(app, ["users", "create-demo"])
+    assert result.exit_code == 0, result.output
+    printed = [line.split() for line in result.output.splitlines()[1:]]
+    assert [row[0] for row in printed] == [
+        "admin", "executive", "manager", "planner", "warehouse", "technician",
+    ]  # fmt: skip
+    text = users.read_text()
+    for username, password, role, *_scope in printed:
+        assert password not in text  # only hashes are stored
+        user = authenticate(users, username, password)
+        assert user is not None and user.role == role
+        assert authenticate(users, username, password + "x") is None
+    assert authenticate(users, "manager", printed[2][1]).locations == ("L1", "L2")
+    assert authenticate(users, "warehouse", printed[4][1]).locations == ("L1",)
+
+
+def test_users_create_demo_needs_published_locations(tmp_path, monkeypatch):
+    monkeypatch.setenv("PARTSFLOW_SERVING_DIR", str(tmp_path))
+    monkeypatch.setenv("PARTSFLOW_WAREHOUSE_URL", f"duckdb:///{tmp_path}/warehouse.duckdb")
+    monkeypatch.setenv("PARTSFLOW_USERS_FILE", str(tmp_path / "users.yaml"))
+    result = runner.invoke(app, ["users", "create-demo"])
+    assert result.exit_code == 2
+    assert "no locations published yet" in result.output
+    assert not (tmp_path / "users.yaml").exists()

@@ -6,6 +6,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from orchestration.defs.serving.ops_tables import OPS_SCHEMA, publish_ops
 from orchestration.warehouse import Connection, qualified, quote_ident
 
 SERVED_SCHEMAS = ("marts", "ml")
@@ -40,6 +41,7 @@ def publish_duckdb_copy(conn: Connection, target: Path) -> dict[str, int]:
                 )
                 n = conn.fetchall(f"select count(*) from serving_copy.{qualified(schema, table)}")
                 counts[f"{schema}.{table}"] = int(n[0][0])
+        counts.update(publish_ops(conn, f"serving_copy.{OPS_SCHEMA}"))
         _record_publication(conn, "serving_copy.pipeline", len(counts))
     finally:
         conn.execute("detach serving_copy")
@@ -55,5 +57,8 @@ def publish_in_place(conn: Connection) -> dict[str, int]:
         for table in conn.tables_in(schema):
             n = conn.fetchall(f"select count(*) from {qualified(schema, table)}")
             counts[f"{schema}.{table}"] = int(n[0][0])
+    # The ops tables are rebuilt in one transaction, so readers see the old set or the new one.
+    with conn.transaction():
+        counts.update(publish_ops(conn, OPS_SCHEMA))
     _record_publication(conn, "pipeline", len(counts))
     return counts

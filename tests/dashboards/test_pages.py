@@ -1,0 +1,244 @@
+"""Every page for every role on the shared materialized world (DuckDB serving copy): renders,
+stays inside the user's locations, shows a new publish, answers while the warehouse is locked."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboards.formatting import compact, percent, times
+from dashboards.pages_index import PAGES
+from dashboards.users import ROLE_PAGES
+from tests.dashboards.conftest import login
+from tests.dashboards.world import (
+    add_extra_tables,
+    use_world_copy,
+    warehouse_path,
+    world_locations,
+    write_world_users,
+)
+
+CHARTS = {"overview": 2, "alerts": 1, "stock": 2, "forecasts": 3}
+
+
+@pytest.fixture
+def world(marts_duckdb: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The served copy of the world, with the tables other components will add."""
+    path = use_world_copy(marts_duckdb, tmp_path, monkeypatch)
+    add_extra_tables(path)
+    users = tmp_path / "users.yaml"
+    write_world_users(users, world_locations(marts_duckdb))
+    monkeypatch.setenv("PARTSFLOW_USERS_FILE", str(users))
+    return path
+
+
+def open_page(at: AppTest, key: str) -> AppTest:
+    page = next(p for p in PAGES if p.key == key)
+    at.switch_page(page.path).run()
+    assert not at.exception, (key, [e.message for e in at.exception])
+    assert at.title[0].value == page.title
+    return at
+
+
+@pytest.mark.parametrize("role", list(ROLE_PAGES))
+def test_every_offered_page_renders_with_data(world: Path, role: str) -> None:
+    at = login(role)
+    for key in ROLE_PAGES[role]:
+        open_page(at, key)
+        assert not [i.value for i in at.info if "Not built yet" in i.value], key
+        assert len(at.get("plotly_chart")) >= CHARTS.get(key, 0), key
+        if key == "overview":
+            labels = [m.label for m in at.metric]
+            for kpi in ("Turnover", "Stock-out rate", "Inventory accuracy", "Obsolete share"):
+                assert kpi in labels
+        if key in ("replenishment", "policy", "health", "alerts"):
+            assert at.dataframe, key
+        if key == "alerts":
+            # The in-app link to the stock explorer of an alert's part, for roles that have it.
+            links = [link.proto for link in at.get("page_link")]
+            if "stock" in ROLE_PAGES[role]:
+                assert links[0].page == "stock" and "part=" in links[0].query_string
+                first = at.dataframe[0].value.iloc[0]
+                assert f"{first['part_number']} at {first['location_name']}" in links[0].label
+            else:
+                assert not links
+
+
+def location_names(path: Path) -> dict[str, str]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = con.execute(
+            "select distinct location_id, location_name from marts.fct_inventory_position"
+        ).fetchall()
+    return dict(rows)
+
+
+def test_a_manager_sees_no_row_of_another_location(world: Path) -> None:
+    names = location_names(world)
+    own = min(names)
+    others_ids, others_names = set(names) - {own}, {n for i, n in names.items() if i != own}
+    at = login("manager")
+    seen_tables = 0
+    for key in ROLE_PAGES["manager"]:
+        open_page(at, key)
+        for frame in (d.value for d in at.dataframe):
+            for col in ("location_id",):
+                if col in frame.columns:
+                    assert not set(frame[col].astype(str)) & others_ids, key
+                    seen_tables += 1
+            for col in ("location_name", "Location"):
+                if col in frame.columns:
+                    assert not set(frame[col]) & others_names, key
+                    seen_tables += 1
+        if key == "replenishment":
+            # The download buttons carry the frames counted here: scoped forecasts only.
+            with duckdb.connect(str(world), read_only=True) as con:
+                scoped = con.execute(
+                    "select count(*) from ml.fct_forecasts where grain = 'day' and location_id = ?",
+                    [own],
+                ).fetchone()[0]
+                total = con.execute(
+                    "select count(*) from ml.fct_forecasts where grain = 'day'"
+                ).fetchone()[0]
+            captions = " ".join(c.value for c in at.caption)
+            assert f"{scoped:,} forecast rows (day)" in captions
+            assert scoped < total
+            labels = [b.proto.label for b in at.get("download_button")]
+            assert "Forecasts (CSV)" in labels and "Recommendations (Parquet)" in labels
+    assert seen_tables >= 4
+
+
+def test_a_stock_link_to_another_location_is_ignored(world: Path) -> None:
+    names = location_names(world)
+    own, other = sorted(names)[:2]
+    with duckdb.connect(str(world), read_only=True) as con:
+        part = con.execute(
+            "select part_id from marts.fct_inventory_position where location_id = ? limit 1",
+            [other],
+        ).fetchone()[0]
+    at = login("warehouse")
+    at.query_params.update({"part": part, "location": other})
+    open_page(at, "stock")
+    assert at.selectbox[0].value[1] == own
+
+
+def test_a_new_publish_shows_up(world: Path) -> None:
+    at = login("admin")
+    open_page(at, "alerts")
+    before = int(at.metric[0].value.replace(",", ""))
+    assert before > 1
+    # Publish a changed copy the way the pipeline does: write aside, then rename over it.
+    staged = world.with_suffix(".duckdb.tmp")
+    shutil.copy(world, staged)
+    with duckdb.connect(str(staged)) as con:
+        con.execute(
+            "delete from marts.mart_alerts"
+            " where alert_id <> (select min(alert_id) from marts.mart_alerts)"
+        )
+    os.replace(staged, world)
+    at.run()
+    assert not at.exception
+    assert at.metric[0].value == "1"
+
+
+HOLD_WRITE_LOCK = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+con.execute("begin transaction")
+con.execute("create table raw.dashboard_lock_probe as select 1 as x")
+print("locked", flush=True)
+time.sleep(120)
+"""
+
+
+def test_the_dashboard_answers_while_the_warehouse_is_written(
+    world: Path, marts_duckdb: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A private copy of the warehouse, held open for writing by another process, as a run does.
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(warehouse_path(marts_duckdb), warehouse)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, str(warehouse)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "locked"
+        with pytest.raises(duckdb.IOException, match=re.compile("lock", re.I)):
+            duckdb.connect(str(warehouse), read_only=True)
+        monkeypatch.setenv("PARTSFLOW_WAREHOUSE_URL", f"duckdb:///{warehouse}")
+        at = login("admin")
+        for page in PAGES:
+            open_page(at, page.key)
+        assert writer.poll() is None  # still holding the lock
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("role", ["admin", "manager"])
+def test_every_page_renders_on_postgres(
+    marts_postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, role: str
+) -> None:
+    with psycopg.connect(marts_postgres) as con:
+        names = dict(
+            con.execute(
+                "select distinct location_id, location_name from marts.fct_inventory_position"
+            ).fetchall()
+        )
+    users = tmp_path / "users.yaml"
+    write_world_users(users, sorted(names))
+    monkeypatch.setenv("PARTSFLOW_USERS_FILE", str(users))
+    monkeypatch.setenv("PARTSFLOW_WAREHOUSE_URL", marts_postgres)
+    monkeypatch.setenv("PARTSFLOW_SERVING_DIR", str(tmp_path / "unused"))
+    own = min(names)
+    at = login(role)
+    for key in ROLE_PAGES[role]:
+        open_page(at, key)
+        built = {
+            "replenishment": "ml.fct_reorder_recommendations",
+            "policy": "ml.mart_policy_simulation",
+        }
+        infos = " ".join(i.value for i in at.info)
+        if key in built:
+            assert "Not built yet" in infos and built[key] in infos
+        else:
+            assert "Not built yet" not in infos or key == "alerts", (key, infos)
+        if role == "manager":
+            for frame in (d.value for d in at.dataframe):
+                for col in ("location_name", "Location"):
+                    if col in frame.columns:
+                        assert set(frame[col]) <= {names[own]}, key
+
+
+@pytest.mark.parametrize("role", ["admin", "manager"])
+def test_kpi_tiles_equal_the_mart_rows_of_the_scope(world: Path, role: str) -> None:
+    """Admin tiles = the company row; a manager's = the row of their one location (the tiles
+    are rebuilt from location rows, so this checks the ratios of sums)."""
+    own = min(location_names(world))
+    scope, scope_id = ("company", None) if role == "admin" else ("location", own)
+    with duckdb.connect(str(world), read_only=True) as con:
+        row = con.execute(
+            "select inventory_value, inventory_turnover, stockout_rate, obsolete_share,"
+            " carrying_cost_share from marts.mart_kpi_daily"
+            " where scope_type = ? and scope_id is not distinct from ?"
+            " order by kpi_date desc limit 1",
+            [scope, scope_id],
+        ).fetchone()
+    value, turnover, stockout, obsolete, carrying = (float(v) for v in row)
+    at = login(role)
+    shown = {}
+    for m in at.metric:
+        shown.setdefault(m.label, m.value)  # the KPI row comes before the stock row
+    assert shown["Inventory value"] == compact(value, "$")
+    assert shown["Turnover"] == times(turnover)
+    assert shown["Stock-out rate"] == percent(stockout, 2)
+    assert shown["Obsolete share"] == percent(obsolete)
+    assert shown["Carrying cost share"] == percent(carrying)
