@@ -14,8 +14,8 @@ from orchestration import env
 from tests.conftest import serving_dir
 from tests.dashboards.conftest import PASSWORD
 
-# Tables other components will publish; added to a copy of the world's serving file so the
-# generic drawing and the location scope of those pages are exercised.
+# Stand-ins with rows for every location, written into a copy of the world's serving file so the
+# generic drawing and the location scope of those pages are exercised on known rows.
 EXTRA_TABLES = {
     "ml.fct_reorder_recommendations": (
         "part_id TEXT, location_id TEXT, status TEXT, reorder_point DOUBLE, safety_stock DOUBLE,"
@@ -52,6 +52,8 @@ def add_extra_tables(path: Path) -> None:
             "select part_id, location_id from marts.fct_inventory_position order by 1, 2"
         ).fetchall()
         for table, columns in EXTRA_TABLES.items():
+            # Stand-ins replace the real tables in this private copy: known rows per location.
+            con.execute(f"drop table if exists {table}")
             con.execute(f"create table {table} ({columns})")
         for i, (part, loc) in enumerate(pairs):
             status = ("order_now", "order_soon", "ok")[i % 3]
