@@ -96,10 +96,14 @@ def run(
     return Forecast(panel, choice, means, bt, scores, seconds, global_model)
 
 
-def quantiles_of(fc: Forecast, name: str, levels: tuple[float, ...]) -> np.ndarray:
-    """Quantiles (series x horizon x levels) with dispersion from all backtest errors."""
+def quantiles_of(
+    fc: Forecast, name: str, levels: tuple[float, ...], integer: bool = False
+) -> np.ndarray:
+    """Quantiles (series x horizon x levels) with dispersion and shift from all backtest origins
+    (`integer`: the integer count quantiles instead, for comparison)."""
     alpha = fc.backtest.alpha(name)
-    return nb_quantiles(fc.means[name], alpha[:, None], levels)
+    shift = None if integer else fc.backtest.shift(name, levels)
+    return nb_quantiles(fc.means[name], alpha[:, None], levels, shift)
 
 
 def to_frame(fc: Forecast, levels: tuple[float, ...], name: str | None = None) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.registry import load_artifact
 from orchestration import env
 from orchestration.defs.forecasting.assets import MODEL_NAME, QUANTILE_COLUMNS
 from orchestration.defs.forecasting.registry import model_versions
@@ -46,7 +47,12 @@ def test_forecasts_cover_28_days_per_series_with_sound_quantiles(world, request)
     assert first == pd.to_datetime(demand["demand_date"]).max() + pd.Timedelta(days=1)
     q = scores[QUANTILE_COLUMNS].to_numpy(float)
     assert (q >= 0).all() and (np.diff(q, axis=1) >= 0).all()
-    assert (q == np.round(q)).all()  # counts: integer quantiles
+    # Continuous count quantiles (ml.forecast.quantiles): zero, or inside a positive count's unit
+    # interval [k - shift, k + 1 - shift), with the shift the active model fitted on its backtest.
+    with connect(env.Warehouse(url)) as conn:
+        shift = load_artifact(model_versions(conn, MODEL_NAME)[0].artifact).shift
+    assert 0 <= shift <= 1
+    assert ((q == 0) | (q > 1 - shift - 1e-9)).all() and (q > 0).any()
     assert (scores["mean"] >= 0).all()
     # Weeks and months partition the 28 days: their means are the sums of the daily means.
     for grain in ("week", "month"):
