@@ -81,6 +81,7 @@ class GlobalModel:
         return candidates[::stride]
 
     def training_set(self, panel: Panel) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Features, scaled targets and weights; the frame's index is each row's origin."""
         frames, targets, weights = [], [], []
         paths = ewm_paths(panel.values)
         for cut in self._origins(panel):
@@ -91,14 +92,17 @@ class GlobalModel:
             scale, x = design(known, target_periods, panel.freq, panel.season, now)
             y = panel.values[live, cut : cut + self.horizon].ravel()
             keep = ~np.isnan(y)
-            frames.append(x[keep])
+            frames.append(x[keep].set_axis(np.full(int(keep.sum()), cut)))
             targets.append(y[keep] / scale[keep])
             weights.append(scale[keep] ** self.weight_power)
-        x = pd.concat(frames, ignore_index=True)
+        x = pd.concat(frames)
         return x, np.concatenate(targets), np.concatenate(weights)
 
     def fit(self, panel: Panel) -> GlobalModel:
-        x, y, w = self.training_set(panel)
+        return self.fit_rows(*self.training_set(panel))
+
+    def fit_rows(self, x: pd.DataFrame, y: np.ndarray, w: np.ndarray) -> GlobalModel:
+        """Fit on rows from training_set."""
         self.features = list(x.columns)
         self.thresholds = {name: bin_thresholds(x[name].to_numpy(float), w) for name in x}
         self.model = HistGradientBoostingRegressor(**self.params)
@@ -110,9 +114,13 @@ class GlobalModel:
         """Mean forecasts, series x horizon, for the periods after the panel's last one."""
         if self.model is None:
             raise RuntimeError("fit the model first")
-        scale, x = design(panel.values, panel.future(self.horizon), panel.freq, panel.season)
+        scale, x = self.future_design(panel)
         with threadpool_limits(limits=1):
             # Artifacts trained before the pre-binning have no thresholds: raw features.
             bins = getattr(self, "thresholds", None)
             pred = self.model.predict(to_bins(x, bins) if bins else x[self.features]) * scale
         return pred.reshape(len(panel.ids), self.horizon)
+
+    def future_design(self, panel: Panel) -> tuple[np.ndarray, pd.DataFrame]:
+        """Scale and features of the rows (series x horizon) for the periods after the panel."""
+        return design(panel.values, panel.future(self.horizon), panel.freq, panel.season)
