@@ -60,11 +60,13 @@ class _Clock:
 
 
 def bench_speed(landing: Path | None) -> dict[str, Any]:
+    source = str(landing)
     with tempfile.TemporaryDirectory(prefix="partsflow-speed-") as tmp:
         if landing is None:
             landing = Path(tmp) / "landing"
             generate_landing(landing, PRESETS["demo"])
-        panel = to_panel(landing_history(landing), "D", str(landing))
+            source = "generated demo landing (--scale demo, default seed)"
+        panel = to_panel(landing_history(landing), "D", source)
     load_before = os.getloadavg()
     clock = _Clock()
     model, fc = train(panel, HORIZON, ORIGINS, DAILY_NAMES, PIPELINE_TRAINING_ROWS)
@@ -77,7 +79,7 @@ def bench_speed(landing: Path | None) -> dict[str, Any]:
     m_rows = len(score(model, big))
     m_score_s = clock.lap()
     return {
-        "source": str(landing),
+        "source": source,
         "demo_series": len(panel.ids),
         "demo_days": len(panel.periods),
         "choice": fc.choice,
