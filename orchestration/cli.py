@@ -243,12 +243,27 @@ def bench_forecast(
     ] = None,
     horizon: Annotated[int, typer.Option(help="Held-out periods.")] = 6,
     freq: Annotated[Freq, typer.Option(help="Period of the data.")] = Freq.M,
+    reference: Annotated[
+        bool, typer.Option(help="Also the original design's grid search (~15 min or more).")
+    ] = False,
+    speed: Annotated[
+        bool,
+        typer.Option(
+            help="Instead: the pipeline's time budget (demo train + score, m-scale scoring); "
+            "--landing is the demo data (default: generated)."
+        ),
+    ] = False,
 ) -> None:
     """Backtest, choose, then score every candidate and the choice on the held-out periods."""
+    if speed:
+        from orchestration.bench_forecast_speed import bench_speed, format_speed
+
+        typer.echo(format_speed(bench_speed(landing)))
+        return
     from orchestration.bench_forecast import bench_forecast as run
     from orchestration.bench_forecast import format_report
 
-    typer.echo(format_report(run(data, landing, horizon, freq.value)))
+    typer.echo(format_report(run(data, landing, horizon, freq.value, reference)))
 
 
 @export_app.command("recommendations")

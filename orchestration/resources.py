@@ -70,13 +70,16 @@ class ServingResource(dg.ConfigurableResource):
         return Path(self.path or env.serving_dir()) / "serving.duckdb"
 
 
+# Training rows of the global model per fit in the pipeline: keeps train + backtest + score of
+# the demo scale within 2 minutes on 2 cores (`partsflow bench forecast --speed`).
+PIPELINE_TRAINING_ROWS = 60_000
+
+
 class ForecastingResource(dg.ConfigurableResource):
     """Where trained models are stored (PARTSFLOW_MODEL_STORE) and the global model's budget."""
 
     model_store: str | None = None
-    # Training rows of the global model per fit: ~60k keeps train + backtest + score of the demo
-    # scale within 2 minutes on 2 cores (400k, the library default, takes ~75 s per fit).
-    max_training_rows: int = 60_000
+    max_training_rows: int = PIPELINE_TRAINING_ROWS
 
     @property
     def store(self) -> Path:

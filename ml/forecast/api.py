@@ -64,4 +64,5 @@ def forecast_file(
         "choice": fc.choice,
         "backtest_origins": len(fc.backtest.cuts),
         "backtest": {k: round(v, 4) for k, v in fc.scores[fc.choice].items()},
+        "quantile_shift": round(fc.backtest.shift(fc.choice, levels), 4),
     }

@@ -18,7 +18,13 @@ from ml.forecast.candidates import NAMES, forecast_baselines
 from ml.forecast.classes import CLASSES, classify
 from ml.forecast.global_model import MAX_ROWS, GlobalModel
 from ml.forecast.history import Panel
-from ml.forecast.quantiles import expected_share_above, nb_quantiles, series_dispersion
+from ml.forecast.quantiles import (
+    continuous,
+    expected_share_above,
+    fit_shift,
+    nb_parts,
+    series_dispersion,
+)
 
 GLOBAL = "GlobalHGB"
 ENSEMBLES = {
@@ -40,6 +46,9 @@ class Backtest:
     classes: np.ndarray
     fit_seconds: dict[str, float] = field(default_factory=dict)
     per_class: dict[str, str] = field(default_factory=dict)
+    # Per (candidate, levels): quantile parts and quantiles at every origin (scored many times).
+    _parts: dict = field(default_factory=dict, repr=False)
+    _quantiles: dict = field(default_factory=dict, repr=False)
 
     def alpha(self, name: str, exclude: int | None = None) -> np.ndarray:
         """Per-series dispersion from the errors at every origin but `exclude`."""
@@ -54,9 +63,31 @@ class Backtest:
         single = len(self.cuts) == 1
         return np.stack([self.alpha(name, None if single else o) for o in cuts], axis=1)
 
+    def parts(self, name: str, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """nb_parts at every origin with out-of-sample dispersion (series x origins x horizon x
+        levels)."""
+        if (name, levels) not in self._parts:
+            alpha = self.oos_alpha(name)[:, :, None]
+            self._parts[name, levels] = nb_parts(self.means[name], alpha, levels)
+        return self._parts[name, levels]
+
+    def shift(self, name: str, levels: tuple[float, ...], exclude: int | None = None) -> float:
+        """Quantile shift that calibrates the top level at every origin but `exclude`."""
+        k, frac = self.parts(name, levels)
+        keep = [o for o in range(len(self.cuts)) if o != exclude]
+        top_k, top_frac = k[..., -1][:, keep], frac[..., -1][:, keep]
+        return fit_shift(top_k, top_frac, self.actual[:, keep], levels[-1])
+
     def quantiles(self, name: str, levels: tuple[float, ...]) -> np.ndarray:
         """Out-of-sample quantiles at every origin, series x origins x horizon x levels."""
-        return nb_quantiles(self.means[name], self.oos_alpha(name)[:, :, None], levels)
+        if (name, levels) not in self._quantiles:
+            k, frac = self.parts(name, levels)
+            origins = range(len(self.cuts))
+            shifts = [self.shift(name, levels, None if len(origins) == 1 else o) for o in origins]
+            self._quantiles[name, levels] = np.stack(
+                [continuous(k[:, o], frac[:, o], s) for o, s in enumerate(shifts)], axis=1
+            )
+        return self._quantiles[name, levels]
 
     def score(self, name: str, levels: tuple[float, ...], rows: np.ndarray | None = None) -> dict:
         rows = np.ones(len(self.classes), bool) if rows is None else rows

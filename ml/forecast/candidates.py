@@ -41,13 +41,15 @@ def _model(name: str, season: int) -> object:
 
 
 def statsforecast_frame(panel: Panel) -> pd.DataFrame:
-    """unique_id = panel row, ds = period number; a missing period gets its series' mean."""
-    long = panel.to_long()
-    row = np.repeat(np.arange(len(panel.ids)), len(panel.periods) - panel.start)
-    ds = np.concatenate([np.arange(s, len(panel.periods)) for s in panel.start])
-    y = long["quantity"].to_numpy()
-    fill = pd.Series(y).groupby(row).transform("mean").fillna(0.0).to_numpy()
-    return pd.DataFrame({"unique_id": row, "ds": ds, "y": np.where(np.isnan(y), fill, y)})
+    """unique_id = panel row, ds = period number, from each series' start; a missing period gets
+    its series' mean (0 without any observation)."""
+    n, t = panel.values.shape
+    row, ds = np.nonzero(np.arange(t)[None, :] >= panel.start[:, None])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # series without any observation
+        fill = np.nan_to_num(np.nanmean(panel.values, axis=1))
+    y = panel.values[row, ds]
+    return pd.DataFrame({"unique_id": row, "ds": ds, "y": np.where(np.isnan(y), fill[row], y)})
 
 
 def forecast_baselines(

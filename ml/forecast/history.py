@@ -45,6 +45,10 @@ class Panel:
             self.freq,
         )
 
+    def select(self, rows: np.ndarray) -> Panel:
+        """The series where `rows` (a boolean mask) is true."""
+        return Panel(self.ids[rows], self.periods, self.values[rows], self.start[rows], self.freq)
+
     def future(self, horizon: int) -> pd.PeriodIndex:
         return pd.period_range(self.periods[-1] + 1, periods=horizon, freq=self.periods.freq)
 

@@ -36,6 +36,9 @@ class ForecastModel:
     alpha: dict[str, float]  # NB dispersion per series id
     alpha_default: float  # for series unseen in training: the median series' dispersion
     accuracy: pd.DataFrame  # backtest metrics: scope, demand_class, series_id, METRICS
+    # Quantile shift fitted on the backtest (ml.forecast.quantiles); None = integer quantiles, as
+    # the artifacts trained before it was introduced.
+    shift: float | None = None
 
     def means(self, panel: Panel) -> np.ndarray:
         """Mean forecasts (series x horizon) for the days after the panel."""
@@ -90,22 +93,24 @@ def train(
         alpha={str(i): float(a) for i, a in zip(panel.ids, alpha, strict=True)},
         alpha_default=float(np.median(alpha)) if len(alpha) else 0.0,
         accuracy=accuracy_frame(fc, levels),
+        shift=fc.backtest.shift(fc.choice, levels),
     )
     return model, fc
 
 
-def _quantile_columns(mean: np.ndarray, alpha: np.ndarray, levels: tuple[float, ...]) -> dict:
-    qs = nb_quantiles(mean, alpha, levels)
-    return {f"p{q * 100:g}": qs[..., j] for j, q in enumerate(levels)}
+def _quantile_columns(mean: np.ndarray, alpha: np.ndarray, model: ForecastModel) -> dict:
+    qs = nb_quantiles(mean, alpha, model.levels, model.shift)
+    return {f"p{q * 100:g}": qs[..., j] for j, q in enumerate(model.levels)}
 
 
 def score(model: ForecastModel, panel: Panel) -> pd.DataFrame:
     """`series_id, grain, period_start, days, mean, p10..p90` for the days after the panel.
 
-    Daily rows are NB(mean, alpha) quantiles. A week or month sums its days; with independent
-    days its mean is Σμ and its variance Σ(μ + αμ²), matched by an NB with dispersion
-    α·Σμ²/(Σμ)², whose quantiles are those of the sum (not sums of daily quantiles). Day-to-day
-    independence understates the spread of sums a little when a series' level is uncertain.
+    Daily rows are NB(mean, alpha) quantiles, continuous with the model's shift. A week or month
+    sums its days; with independent days its mean is Σμ and its variance Σ(μ + αμ²), matched by an
+    NB with dispersion α·Σμ²/(Σμ)², whose quantiles (same shift) are those of the sum, not sums of
+    daily quantiles. Day-to-day independence understates the spread of sums a little when a
+    series' level is uncertain.
     """
     mean = model.means(panel)
     alpha = model.dispersion(panel.ids)
@@ -119,10 +124,7 @@ def score(model: ForecastModel, panel: Panel) -> pd.DataFrame:
                 "period_start": np.tile(days, n),
                 "days": 1,
                 "mean": mean.ravel(),
-                **{
-                    k: v.ravel()
-                    for k, v in _quantile_columns(mean, alpha[:, None], model.levels).items()
-                },
+                **{k: v.ravel() for k, v in _quantile_columns(mean, alpha[:, None], model).items()},
             }
         )
     ]
@@ -142,10 +144,7 @@ def score(model: ForecastModel, panel: Panel) -> pd.DataFrame:
                     "period_start": np.tile(starts, n),
                     "days": np.tile(np.bincount(codes), n),
                     "mean": total.ravel(),
-                    **{
-                        k: v.ravel()
-                        for k, v in _quantile_columns(total, agg_alpha, model.levels).items()
-                    },
+                    **{k: v.ravel() for k, v in _quantile_columns(total, agg_alpha, model).items()},
                 }
             )
         )

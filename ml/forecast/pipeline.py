@@ -41,6 +41,29 @@ def base_models(name: str, per_class: dict[str, str]) -> set[str]:
     return set(ENSEMBLES.get(name, (name,)))
 
 
+def rows_needed(
+    names: list[str], per_class: dict[str, str], classes: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per fitted model, the series that the named candidates need it for: a per-class choice
+    needs each pick only on its class (the global model on classes without a pick)."""
+    need: dict[str, np.ndarray] = {}
+
+    def add(names: set[str], rows: np.ndarray) -> None:
+        for name in names:
+            need[name] = need.get(name, np.zeros(len(classes), bool)) | rows
+
+    for name in names:
+        if name != PER_CLASS:
+            add(base_models(name, per_class), np.ones(len(classes), bool))
+            continue
+        picked = np.zeros(len(classes), bool)
+        for cls, pick in per_class.items():
+            add(base_models(pick, per_class), classes == cls)
+            picked |= classes == cls
+        add({GLOBAL}, ~picked)
+    return need
+
+
 def candidate_means(
     panel: Panel,
     horizon: int,
@@ -50,22 +73,40 @@ def candidate_means(
     global_model: GlobalModel | None = None,
     max_rows: int = MAX_ROWS,
 ) -> tuple[dict[str, np.ndarray], dict[str, float], GlobalModel | None]:
-    """The named candidates on the whole panel, the fit seconds of each, and the global model
-    (`global_model` if given, already fitted, else fitted here when a candidate needs it)."""
-    bases = set().union(*(base_models(n, per_class) for n in names))
-    means, seconds = forecast_baselines(panel, horizon, tuple(n for n in NAMES if n in bases))
-    if GLOBAL in bases:
+    """The named candidates on the panel, the fit seconds of each, and the global model
+    (`global_model` if given, already fitted, else fitted here when a candidate needs it).
+
+    Each model forecasts only the series a candidate needs it for (NaN elsewhere): statsforecast's
+    models are local, so a per-class choice refits them on their classes only.
+    """
+    need = rows_needed(names, per_class, classes)
+    means: dict[str, np.ndarray] = {}
+    seconds: dict[str, float] = {}
+    local = [n for n in NAMES if n in need]
+    for rows in {need[n].tobytes(): need[n] for n in local}.values():
+        group = tuple(n for n in local if np.array_equal(need[n], rows))
+        for name in group:
+            means[name] = np.full((len(panel.ids), horizon), np.nan)
+            seconds[name] = 0.0
+        if rows.any():  # a pick for a class without series in this panel
+            part, part_seconds = forecast_baselines(panel.select(rows), horizon, group)
+            for name in group:
+                means[name][rows] = part[name]
+            seconds.update(part_seconds)
+    if GLOBAL in need:
         started = time.perf_counter()
+        # Trained on every series (a global model learns from all), forecast where needed.
         global_model = global_model or GlobalModel(horizon, max_rows=max_rows).fit(panel)
-        means[GLOBAL] = global_model.predict(panel)
+        means[GLOBAL] = np.full((len(panel.ids), horizon), np.nan)
+        if need[GLOBAL].any():
+            means[GLOBAL][need[GLOBAL]] = global_model.predict(panel.select(need[GLOBAL]))
         seconds[GLOBAL] = time.perf_counter() - started
     # Every ensemble of fitted members: a per-class pick may be one.
     for name, members in ENSEMBLES.items():
         if all(m in means for m in members):
             means[name] = np.mean([means[m] for m in members], axis=0)
     for name in names:
-        parts = sorted(base_models(name, per_class))
-        seconds[name] = sum(seconds[p] for p in parts)
+        seconds[name] = sum(seconds[p] for p in sorted(base_models(name, per_class)))
         if name == PER_CLASS:
             means[name] = means[GLOBAL].copy()
             for cls, pick in per_class.items():
@@ -96,10 +137,14 @@ def run(
     return Forecast(panel, choice, means, bt, scores, seconds, global_model)
 
 
-def quantiles_of(fc: Forecast, name: str, levels: tuple[float, ...]) -> np.ndarray:
-    """Quantiles (series x horizon x levels) with dispersion from all backtest errors."""
+def quantiles_of(
+    fc: Forecast, name: str, levels: tuple[float, ...], integer: bool = False
+) -> np.ndarray:
+    """Quantiles (series x horizon x levels) with dispersion and shift from all backtest origins
+    (`integer`: the integer count quantiles instead, for comparison)."""
     alpha = fc.backtest.alpha(name)
-    return nb_quantiles(fc.means[name], alpha[:, None], levels)
+    shift = None if integer else fc.backtest.shift(name, levels)
+    return nb_quantiles(fc.means[name], alpha[:, None], levels, shift)
 
 
 def to_frame(fc: Forecast, levels: tuple[float, ...], name: str | None = None) -> pd.DataFrame:

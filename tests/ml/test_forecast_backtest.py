@@ -44,3 +44,17 @@ def test_per_class_choice_refits_ensemble_picks():
     per_class = {"smooth": "Global+IMAPA"}
     means, _, _ = candidate_means(panel, 3, per_class, classes, [PER_CLASS])
     np.testing.assert_allclose(means[PER_CLASS], means["Global+IMAPA"])
+
+
+def test_per_class_choice_fits_each_pick_only_on_its_class():
+    """Local models forecast only the series of the classes that pick them, and the same as
+    fitted on every series; the other series get the global model."""
+    panel = small_panel()
+    classes = np.array(["smooth", "lumpy"] * (len(panel.ids) // 2), dtype=object)
+    means, _, _ = candidate_means(panel, 3, {"smooth": "IMAPA"}, classes, [PER_CLASS])
+    smooth = classes == "smooth"
+    assert np.isnan(means["IMAPA"][~smooth]).all()
+    everywhere, _, _ = candidate_means(panel, 3, {}, classes, ["IMAPA", "GlobalHGB"])
+    np.testing.assert_allclose(means["IMAPA"][smooth], everywhere["IMAPA"][smooth])
+    np.testing.assert_allclose(means[PER_CLASS][smooth], everywhere["IMAPA"][smooth])
+    np.testing.assert_allclose(means[PER_CLASS][~smooth], everywhere["GlobalHGB"][~smooth])

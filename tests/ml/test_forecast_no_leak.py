@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ml.forecast.backtest import run_backtest
-from ml.forecast.global_model import GlobalModel
+from ml.forecast.global_model import GlobalModel, to_bins
 from ml.forecast.history import Panel
 from tests.ml.forecast_helpers import small_panel
 
@@ -25,7 +25,10 @@ def test_global_model_ignores_the_holdout():
     a = GlobalModel(HORIZON).fit(panel.head(cut))
     b = GlobalModel(HORIZON).fit(other.head(cut))
     x, _, _ = a.training_set(panel.head(cut))
-    assert np.array_equal(a.model.predict(x), b.model.predict(x))
+    assert a.thresholds.keys() == b.thresholds.keys()
+    assert all(np.array_equal(a.thresholds[f], b.thresholds[f]) for f in a.thresholds)
+    bins = to_bins(x, a.thresholds)
+    assert np.array_equal(a.model.predict(bins), b.model.predict(bins))
     assert np.array_equal(a.predict(panel.head(cut)), b.predict(other.head(cut)))
 
 

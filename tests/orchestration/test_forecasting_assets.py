@@ -1,6 +1,7 @@
 """The forecasting assets in the shared world (materialized in-process on DuckDB and PostgreSQL):
 trained and registered model, forecasts per day, week and month with quantiles of the sums,
-accuracy per model version; a second materialization on a copy retires a model that is no better."""
+accuracy per model version; a second materialization on a copy retires a model that is no better,
+and on another copy promotes one that is better than the active version."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.registry import load_artifact
 from orchestration import env
 from orchestration.defs.forecasting.assets import MODEL_NAME, QUANTILE_COLUMNS
-from orchestration.defs.forecasting.registry import model_versions
+from orchestration.defs.forecasting.registry import REGISTRY, model_versions
 from orchestration.warehouse import connect
 from tests.orchestration.pipeline_helpers import materialize_all, read_table
 
@@ -46,7 +48,12 @@ def test_forecasts_cover_28_days_per_series_with_sound_quantiles(world, request)
     assert first == pd.to_datetime(demand["demand_date"]).max() + pd.Timedelta(days=1)
     q = scores[QUANTILE_COLUMNS].to_numpy(float)
     assert (q >= 0).all() and (np.diff(q, axis=1) >= 0).all()
-    assert (q == np.round(q)).all()  # counts: integer quantiles
+    # Continuous count quantiles (ml.forecast.quantiles): zero, or inside a positive count's unit
+    # interval [k - shift, k + 1 - shift), with the shift the active model fitted on its backtest.
+    with connect(env.Warehouse(url)) as conn:
+        shift = load_artifact(model_versions(conn, MODEL_NAME)[0].artifact).shift
+    assert 0 <= shift <= 1
+    assert ((q == 0) | (q > 1 - shift - 1e-9)).all() and (q > 0).any()
     assert (scores["mean"] >= 0).all()
     # Weeks and months partition the 28 days: their means are the sums of the daily means.
     for grain in ("week", "month"):
@@ -143,3 +150,42 @@ def test_retraining_on_the_same_data_is_retired_and_history_is_kept(marts_duckdb
     }
     v1_rows = acc[acc["model_version"] == f"{MODEL_NAME}-v1"].reset_index(drop=True)
     pd.testing.assert_frame_equal(v1_rows, before.reset_index(drop=True))
+
+
+def test_a_better_version_is_promoted_and_replaces_the_active_one(marts_duckdb, tmp_path):
+    """On a copy of the world whose active v1 has a worse backtest on record than retraining now
+    gets (as a version from an older release would): the second materialization registers v2
+    active with the reason, v1 is retired, forecasts move to v2, accuracy keeps both."""
+    url = f"duckdb:///{tmp_path}/warehouse.duckdb"
+    shutil.copy(env.Warehouse(marts_duckdb).duckdb_path, tmp_path / "warehouse.duckdb")
+    with connect(env.Warehouse(url)) as conn:
+        (v1,) = model_versions(conn, MODEL_NAME)
+        worse = {**v1.candidate.metrics, "wql": v1.candidate.metrics["wql"] * 1.2}
+        worse["rmse"] = v1.candidate.metrics["rmse"] * 1.1
+        conn.execute(
+            f"update {REGISTRY} set metrics = ? where model_name = ? and version = 1",
+            (json.dumps(worse), MODEL_NAME),
+        )
+    landing, serving = tmp_path / "landing", tmp_path / "serving"
+
+    retrain = {"ops": {"ml__ml_model_registry": {"config": {"retrain": True}}}}
+    result = materialize_all(url, landing, serving, FORECASTING, run_config=retrain)
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    decision = _decision(result)
+    (event,) = result.asset_materializations_for_node("ml__ml_model_registry")
+    assert event.metadata["status"].value == "active"
+    new = event.metadata["backtest_wql"].value
+    assert decision == (
+        f"promoted: beats the active version; wql {new:.4g} vs {worse['wql']:.4g}, rmse "
+        f"{event.metadata['backtest_rmse'].value:.4g} vs {worse['rmse']:.4g} (active)"
+    )
+
+    with connect(env.Warehouse(url)) as conn:
+        old, v2 = model_versions(conn, MODEL_NAME)
+    assert [(old.status, v2.status)] == [("retired", "active")]
+    assert v2.decision == decision and v2.candidate.metrics["wql"] == pytest.approx(new)
+    assert old.decision.startswith("first version of this model: active; replaced by v2 on ")
+    t = _tables(url)
+    assert set(t["scores"]["model_version"]) == {f"{MODEL_NAME}-v2"}
+    assert set(t["daily"]["model_version"]) == {f"{MODEL_NAME}-v2"}
+    assert set(t["accuracy"]["model_version"]) == {f"{MODEL_NAME}-v1", f"{MODEL_NAME}-v2"}

@@ -9,6 +9,7 @@ import pytest
 from ml.registry import Candidate, load_artifact
 from orchestration import env
 from orchestration.defs.forecasting.registry import active_version, model_versions, register
+from orchestration.defs.forecasting.tables import SCORES, ensure_scores
 from orchestration.warehouse import connect
 
 
@@ -69,3 +70,22 @@ def test_a_failed_registration_changes_nothing(warehouse_url, tmp_path):
             (1, "active")
         ]
     assert [p.name for p in (store / "global_hgb").iterdir()] == ["v0001.joblib"]
+
+
+def test_an_integer_quantile_forecast_table_from_before_is_replaced(warehouse_url):
+    """fct_forecasts had integer quantile columns before they became continuous; the table is
+    rewritten whole by every scoring run, so ensure_scores recreates it with doubles."""
+    old = ", ".join(f"p{q} integer not null" for q in range(10, 100, 10))
+    with connect(env.Warehouse(warehouse_url)) as conn:
+        conn.execute("create schema if not exists ml")
+        conn.execute(f"create table {SCORES} (part_id text, {old})")
+        ensure_scores(conn)
+        ensure_scores(conn)  # and a double one stays
+        kind = conn.fetchall(
+            "select data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? and column_name = ?",
+            ("ml", "fct_forecasts", "p90"),
+        )
+        columns = conn.query_df(f"select * from {SCORES}").columns
+    assert kind[0][0].lower() in ("double", "double precision")
+    assert "grain" in columns

@@ -9,7 +9,6 @@ import os
 import time
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 
 from ml.forecast.candidates import DAILY_NAMES
@@ -143,7 +142,6 @@ def fct_forecasts(
         frame = score(model, panel)
         frame = pd.concat([keys_of(frame["series_id"]), frame.drop(columns="series_id")], axis=1)
         frame["period_start"] = frame["period_start"].dt.date
-        frame[QUANTILE_COLUMNS] = frame[QUANTILE_COLUMNS].astype(np.int64)
         frame["model_version"] = _version_label(active.version)
         frame["forecast_origin"] = panel.periods[-1].start_time.date()
         with conn.transaction():

@@ -8,11 +8,20 @@ from orchestration.warehouse import Connection, qualified
 SCORES = qualified("ml", "fct_forecasts")
 ACCURACY = qualified("ml", "fct_forecast_accuracy")
 FORECASTS = qualified("ml", "forecasts")
-_QUANTILES = ", ".join(f"p{q * 100:g} integer not null" for q in QUANTILES)
+_QUANTILES = ", ".join(f"p{q * 100:g} double precision not null" for q in QUANTILES)
 
 
 def ensure_scores(conn: Connection) -> None:
     conn.execute("create schema if not exists ml")
+    # Before the quantiles were continuous they were integer columns. The table is rewritten
+    # whole by every scoring run, so an old one is dropped rather than migrated.
+    old = conn.fetchall(
+        "select data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? and column_name = ?",
+        ("ml", "fct_forecasts", "p90"),
+    )
+    if old and old[0][0].lower() in ("integer", "int", "int4", "bigint"):
+        conn.execute(f"drop table {SCORES}")
     conn.execute(
         f"create table if not exists {SCORES} ("
         "part_id text not null, location_id text not null, "
