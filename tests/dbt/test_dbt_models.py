@@ -124,7 +124,7 @@ def run_dbt(command: list[str], warehouse: Warehouse, work: Path, **extra_env: s
         str(work / "logs"),
     ]
     proc = subprocess.run(
-        args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=240
+        args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=1200
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"dbt {' '.join(command)} failed:\n{output[-6000:]}"
