@@ -333,8 +333,8 @@ def kpi_daily(location_ids: LocationIds, since: dt.date) -> pd.DataFrame:
     """Company KPIs per day rebuilt from the location rows in scope (ratios of summed parts, so
     a manager's KPIs cover only their locations). Columns: kpi_date, inventory_value,
     inventory_turnover, stockout_rate, inventory_accuracy (trailing 28 days of counts),
-    obsolete_share, carrying_cost_share, fill_rate (NULL unless the mart has it) and *_target."""
-    has_fill = "fill_rate" in columns(KPI_TABLE)
+    obsolete_share, carrying_cost_share, fill_rate (estimated, trailing FILL_DAYS days; NULL
+    until mart_fill_rate_daily is published) and *_target."""
     sums = _q(
         "SELECT kpi_date,"
         " CAST(sum(inventory_value) AS DOUBLE PRECISION) AS inventory_value,"
@@ -351,8 +351,7 @@ def kpi_daily(location_ids: LocationIds, since: dt.date) -> pd.DataFrame:
         " max(stockout_rate_target) AS stockout_rate_target,"
         " max(inventory_accuracy_target) AS inventory_accuracy_target,"
         " max(obsolete_share_target) AS obsolete_share_target,"
-        " max(carrying_cost_share_target) AS carrying_cost_share_target,"
-        " CAST(NULL AS DOUBLE PRECISION) AS fill_rate"
+        " max(carrying_cost_share_target) AS carrying_cost_share_target"
         f" FROM {KPI_TABLE}"
         " WHERE scope_type = 'location' AND kpi_date >= ?"
         " AND (NOT ? OR CAST(scope_id AS TEXT) = ANY(CAST(? AS TEXT[])))"
@@ -360,17 +359,41 @@ def kpi_daily(location_ids: LocationIds, since: dt.date) -> pd.DataFrame:
         since,
         *_loc(location_ids),
     )
-    if has_fill:
-        fill = _q(
-            "SELECT kpi_date, CAST(avg(fill_rate) AS DOUBLE PRECISION) AS fill_rate"
-            f" FROM {KPI_TABLE}"
-            " WHERE scope_type = 'location' AND kpi_date >= ?"
-            " AND (NOT ? OR CAST(scope_id AS TEXT) = ANY(CAST(? AS TEXT[]))) GROUP BY kpi_date",
-            since,
-            *_loc(location_ids),
+    sums["kpi_date"] = pd.to_datetime(sums["kpi_date"]).astype("datetime64[ns]")
+    return _kpi_ratios(sums.merge(fill_rate(location_ids, since), on="kpi_date", how="left"))
+
+
+FILL_TABLE = "marts.mart_fill_rate_daily"
+FILL_DAYS = 30  # a day's fill rate is noisy (few issues); the tile shows a 30-day ratio
+
+
+def fill_rate(location_ids: LocationIds, since: dt.date) -> pd.DataFrame:
+    """kpi_date, fill_rate, fill_rate_target: issued / (issued + estimated lost) units summed over
+    the location rows in scope and the FILL_DAYS days ending that day (empty when unpublished)."""
+    if missing(FILL_TABLE):
+        return pd.DataFrame(
+            {
+                "kpi_date": pd.Series(dtype="datetime64[ns]"),
+                "fill_rate": pd.Series(dtype=float),
+                "fill_rate_target": pd.Series(dtype=float),
+            }
         )
-        sums = sums.drop(columns="fill_rate").merge(fill, on="kpi_date", how="left")
-    return _kpi_ratios(sums)
+    days = _q(
+        "SELECT fill_date, CAST(sum(issued_units) AS DOUBLE PRECISION) AS issued,"
+        " CAST(sum(lost_units_estimate) AS DOUBLE PRECISION) AS lost,"
+        " CAST(max(fill_rate_target) AS DOUBLE PRECISION) AS fill_rate_target"
+        f" FROM {FILL_TABLE} WHERE scope_type = 'location' AND fill_date >= ?"
+        " AND (NOT ? OR CAST(scope_id AS TEXT) = ANY(CAST(? AS TEXT[])))"
+        " GROUP BY fill_date ORDER BY fill_date",
+        since - dt.timedelta(days=FILL_DAYS - 1),
+        *_loc(location_ids),
+    )
+    dates = pd.to_datetime(days.pop("fill_date")).astype("datetime64[ns]")
+    days.index = pd.DatetimeIndex(dates, name="kpi_date")
+    window = days[["issued", "lost"]].rolling(f"{FILL_DAYS}D").sum()
+    total = window["issued"] + window["lost"]
+    days["fill_rate"] = (window["issued"] / total.where(total > 0)).astype(float)
+    return days[["fill_rate", "fill_rate_target"]].reset_index()
 
 
 def _kpi_ratios(s: pd.DataFrame) -> pd.DataFrame:
@@ -378,7 +401,6 @@ def _kpi_ratios(s: pd.DataFrame) -> pd.DataFrame:
         return (num / den.where(den > 0)).astype(float)
 
     out = s[["kpi_date", "inventory_value", "fill_rate"]].copy()
-    out["kpi_date"] = pd.to_datetime(out["kpi_date"])
     out["inventory_turnover"] = ratio(s["annual_issue_cost"], s["avg_inventory_value"])
     out["stockout_rate"] = ratio(s["stockout_pair_days"], s["active_pair_days"])
     checked = s["counts_checked"].rolling(28, min_periods=1).sum()
@@ -440,6 +462,22 @@ def alert_history(location_ids: LocationIds, since: dt.date) -> pd.DataFrame:
         *_loc(location_ids),
         since,
         since,
+    )
+
+
+NOTIFICATIONS_TABLE = "ops.recent_notifications"
+
+
+def recent_notifications(location_ids: LocationIds, limit: int = 50) -> pd.DataFrame:
+    """The latest alert notifications of alerts in scope (ops.recent_notifications: the last 500,
+    with the alert's location; a notification of an unknown alert is shown to no scoped user)."""
+    return _q(
+        "SELECT created_at, sent_at, status, channel, event, alert_type, severity,"
+        " CAST(location_id AS TEXT) AS location_id, alert_id, CAST(attempts AS BIGINT) AS attempts,"
+        f" last_error FROM {NOTIFICATIONS_TABLE} WHERE {LOC}"
+        " ORDER BY created_at DESC, alert_id, event, channel LIMIT ?",
+        *_loc(location_ids),
+        int(limit),
     )
 
 
@@ -612,6 +650,25 @@ def model_registry() -> pd.DataFrame:
         " decision, metrics, parameters, features FROM ml.ml_model_registry"
         " ORDER BY model_name, version DESC"
     )
+
+
+IMPORTANCE_TABLE = "ml.model_feature_importance"
+
+
+def model_feature_importance(model_name: str, version: int) -> pd.DataFrame | None:
+    """feature, importance (share of the permutation importance), sample_rows, repeats of a
+    registered version, largest first; None when the version has none recorded."""
+    if missing(IMPORTANCE_TABLE):
+        return None
+    frame = _q(
+        "SELECT feature, CAST(share AS DOUBLE PRECISION) AS importance,"
+        " CAST(sample_rows AS BIGINT) AS sample_rows, CAST(repeats AS BIGINT) AS repeats"
+        f" FROM {IMPORTANCE_TABLE} WHERE model_name = ? AND version = ?"
+        " ORDER BY share DESC, feature",
+        model_name,
+        int(version),
+    )
+    return None if frame.empty else frame
 
 
 def quarantine_summary() -> pd.DataFrame:

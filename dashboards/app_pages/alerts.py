@@ -11,7 +11,8 @@ from dashboards import data, ui
 from dashboards.formatting import count_axis
 
 HISTORY_DAYS = 90
-NOTIFICATIONS = "alert_notifications"
+NOTIFICATIONS_SHOWN = 50
+MINUTE = "YYYY-MM-DD HH:mm"
 
 user = ui.page("alerts")
 ui.require_tables("marts/mart_alerts", "marts.mart_alerts", "marts.fct_alert_history")
@@ -108,12 +109,18 @@ else:
     )
 
 st.subheader("Notifications sent")
-table = data.find_table(NOTIFICATIONS)
-if table is None:
-    ui.not_built([NOTIFICATIONS], "alert notifications")
+if data.missing(data.NOTIFICATIONS_TABLE):
+    ui.not_built([data.NOTIFICATIONS_TABLE], "ops/alert_notifications")
 else:
-    rows = data.any_table(table, location_ids)
-    if rows is None:
-        st.caption("Notifications are company-wide; they are shown to users of every location.")
+    sent = data.recent_notifications(location_ids, NOTIFICATIONS_SHOWN)
+    if sent.empty:
+        st.caption("No notification recorded for these locations (or no channel configured).")
     else:
-        ui.generic_table(rows)
+        st.dataframe(
+            sent,
+            hide_index=True,
+            column_config={
+                "created_at": st.column_config.DatetimeColumn("Recorded", format=MINUTE),
+                "sent_at": st.column_config.DatetimeColumn("Sent", format=MINUTE),
+            },
+        )

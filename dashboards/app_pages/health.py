@@ -28,7 +28,16 @@ else:
             cols = st.columns(min(len(metrics), 6))
             for col, (name, value) in zip(cols, list(metrics.items())[:6], strict=False):
                 col.metric(name, f"{value:,.3f}", border=True)
-        importance = data.feature_importance(row.metrics, row.parameters)
+        importance = data.model_feature_importance(row.model_name, row.version)
+        if importance is not None:
+            st.caption(
+                f"Feature importance of the global model: permutation importance on"
+                f" {int(importance['sample_rows'].iloc[0]):,} held-out rows (the last backtest"
+                f" window, {int(importance['repeats'].iloc[0])} shuffles per feature), as shares"
+                " of the total increase in Poisson deviance."
+            )
+        else:
+            importance = data.feature_importance(row.metrics, row.parameters)
         if importance is not None:
             fig = px.bar(
                 importance.head(20),

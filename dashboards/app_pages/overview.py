@@ -27,7 +27,7 @@ KPIS = (
     ),
     ("obsolete_share", "Obsolete share", percent, False, "obsolete_share_target"),
     ("carrying_cost_share", "Carrying cost share", percent, False, "carrying_cost_share_target"),
-    ("fill_rate", "Fill rate", percent, True, None),
+    ("fill_rate", "Fill rate", percent, True, "fill_rate_target"),
 )
 TREND_DAYS = 30
 
@@ -79,15 +79,17 @@ if kpi is not None and not kpi.empty:
             delta=delta,
             delta_color="normal" if higher_better in (True, None) else "inverse",
             border=True,
-            help=goal or ("Not in mart_kpi_daily yet" if col == "fill_rate" else None),
+            help=goal or (f"Not published yet: {data.FILL_TABLE}" if col == "fill_rate" else None),
         )
-        if goal:
+        if goal and pd.notna(value):
             ok = value >= target if higher_better else value <= target
             tile.caption(f"{':green[on target]' if ok else ':red[off target]'}: {goal}")
     st.caption(
         f"As of {now['kpi_date']:%Y-%m-%d}, over the locations in view (categories do not"
         f" narrow these KPIs). Arrows: change over the last {TREND_DAYS} days. Accuracy covers"
-        " the counts of the trailing 28 days."
+        " the counts of the trailing 28 days. Fill rate is estimated over the trailing"
+        f" {data.FILL_DAYS} days: issued units / (issued + units lost to stock-outs at each"
+        " part's recent demand rate; mart_fill_rate_daily), as the data records no unmet demand."
     )
     chosen = st.selectbox("Trend", [k[1] for k in KPIS if kpi[k[0]].notna().any()])
     col, label, _, _, target_col = next(k for k in KPIS if k[1] == chosen)

@@ -46,6 +46,8 @@ class Backtest:
     classes: np.ndarray
     fit_seconds: dict[str, float] = field(default_factory=dict)
     per_class: dict[str, str] = field(default_factory=dict)
+    # The global model of the last origin: its forecast window is held out (feature importance).
+    last_global: GlobalModel | None = None
     # Per (candidate, levels): quantile parts and quantiles at every origin (scored many times).
     _parts: dict = field(default_factory=dict, repr=False)
     _quantiles: dict = field(default_factory=dict, repr=False)
@@ -143,7 +145,8 @@ def run_backtest(
         known = panel.head(cut)
         means, fit_s = forecast_baselines(known, horizon, names)
         started = time.perf_counter()
-        means[GLOBAL] = GlobalModel(horizon, max_rows=max_rows).fit(known).predict(known)
+        last_global = GlobalModel(horizon, max_rows=max_rows).fit(known)
+        means[GLOBAL] = last_global.predict(known)
         fit_s[GLOBAL] = time.perf_counter() - started
         for name, mean in means.items():
             per_origin[name].append(_place(panel, cut, mean))
@@ -162,6 +165,7 @@ def run_backtest(
         means={k: np.stack(v, axis=1) for k, v in per_origin.items()},
         classes=classify(panel.values),
         fit_seconds=seconds,
+        last_global=last_global,
     )
     for name, parts in ENSEMBLES.items():
         if all(p in bt.means for p in parts):

@@ -82,21 +82,28 @@ class GlobalModel:
 
     def training_set(self, panel: Panel) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         """Features, scaled targets and weights; the frame's index is each row's origin."""
-        frames, targets, weights = [], [], []
         paths = ewm_paths(panel.values)
-        for cut in self._origins(panel):
-            live = panel.start < cut
-            now = {name: path[live, cut - 1] for name, path in paths.items()}
-            target_periods = panel.periods[cut : cut + self.horizon]
-            known = panel.values[live, :cut]
-            scale, x = design(known, target_periods, panel.freq, panel.season, now)
-            y = panel.values[live, cut : cut + self.horizon].ravel()
-            keep = ~np.isnan(y)
-            frames.append(x[keep].set_axis(np.full(int(keep.sum()), cut)))
-            targets.append(y[keep] / scale[keep])
-            weights.append(scale[keep] ** self.weight_power)
-        x = pd.concat(frames)
-        return x, np.concatenate(targets), np.concatenate(weights)
+        rows = [self.origin_rows(panel, cut, paths) for cut in self._origins(panel)]
+        return (
+            pd.concat([x for x, _, _ in rows]),
+            np.concatenate([y for _, y, _ in rows]),
+            np.concatenate([w for _, _, w in rows]),
+        )
+
+    def origin_rows(
+        self, panel: Panel, cut: int, paths: dict[str, np.ndarray] | None = None
+    ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """The rows of one origin (`cut` known periods): features, scaled targets, weights."""
+        paths = paths if paths is not None else ewm_paths(panel.values)
+        live = panel.start < cut
+        now = {name: path[live, cut - 1] for name, path in paths.items()}
+        target_periods = panel.periods[cut : cut + self.horizon]
+        known = panel.values[live, :cut]
+        scale, x = design(known, target_periods, panel.freq, panel.season, now)
+        y = panel.values[live, cut : cut + self.horizon].ravel()
+        keep = ~np.isnan(y)
+        x = x[keep].set_axis(np.full(int(keep.sum()), cut))
+        return x, y[keep] / scale[keep], scale[keep] ** self.weight_power
 
     def fit(self, panel: Panel) -> GlobalModel:
         return self.fit_rows(*self.training_set(panel))

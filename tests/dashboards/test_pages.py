@@ -60,8 +60,16 @@ def test_every_offered_page_renders_with_data(world: Path, role: str) -> None:
             labels = [m.label for m in at.metric]
             for kpi in ("Turnover", "Stock-out rate", "Inventory accuracy", "Obsolete share"):
                 assert kpi in labels
-        if key in ("replenishment", "policy", "health", "alerts"):
+        if key == "policy" and role == "manager":
+            # The real simulation is company-wide: a scoped user gets the notice, not the rows.
+            assert any("company-wide" in i.value for i in at.info)
+        elif key in ("replenishment", "policy", "health", "alerts"):
             assert at.dataframe, key
+        if key == "alerts":
+            sent = [d.value for d in at.dataframe if "channel" in d.value.columns]
+            assert sent and (sent[0]["status"] == "sent").all()
+        if key == "health":
+            assert_feature_importance_drawn(at)
         if key == "alerts":
             # The in-app link to the stock explorer of an alert's part, for roles that have it.
             links = [link.proto for link in at.get("page_link")]
@@ -71,6 +79,20 @@ def test_every_offered_page_renders_with_data(world: Path, role: str) -> None:
                 assert f"{first['part_number']} at {first['location_name']}" in links[0].label
             else:
                 assert not links
+
+
+def assert_feature_importance_drawn(at: AppTest) -> None:
+    """The active version's permutation importance, as a horizontal bar per feature."""
+    served = Path(os.environ["PARTSFLOW_SERVING_DIR"]) / "serving.duckdb"
+    with duckdb.connect(str(served), read_only=True) as con:
+        recorded = con.execute(
+            "select count(*) from ml.model_feature_importance i join ml.ml_model_registry r"
+            " using (model_name, version) where r.status = 'active'"
+        ).fetchone()[0]
+    assert recorded > 0  # the world's choice uses the global model
+    specs = [c.proto.spec.replace(" ", "") for c in at.get("plotly_chart")]
+    assert any('"orientation":"h"' in s and "Importance(share)" in s for s in specs)
+    assert any("permutation importance" in c.value for c in at.caption)
 
 
 def location_names(path: Path) -> dict[str, str]:
@@ -226,6 +248,13 @@ def test_kpi_tiles_equal_the_mart_rows_of_the_scope(world: Path, role: str) -> N
             " order by kpi_date desc limit 1",
             [scope, scope_id],
         ).fetchone()
+        fill = con.execute(
+            "select sum(issued_units) / (sum(issued_units) + sum(lost_units_estimate))"
+            " from marts.mart_fill_rate_daily where scope_type = 'location'"
+            " and (? or scope_id = ?) and fill_date > ("
+            "  select max(kpi_date) from marts.mart_kpi_daily) - interval 30 day",
+            [scope_id is None, scope_id],
+        ).fetchone()[0]
     value, turnover, stockout, obsolete, carrying = (float(v) for v in row)
     at = login(role)
     shown = {}
@@ -236,3 +265,5 @@ def test_kpi_tiles_equal_the_mart_rows_of_the_scope(world: Path, role: str) -> N
     assert shown["Stock-out rate"] == percent(stockout, 2)
     assert shown["Obsolete share"] == percent(obsolete)
     assert shown["Carrying cost share"] == percent(carrying)
+    # The estimated fill rate over the trailing 30 days, from the location rows of the scope.
+    assert fill is not None and shown["Fill rate"] == percent(float(fill))

@@ -14,19 +14,11 @@ from orchestration import env
 from tests.conftest import serving_dir
 from tests.dashboards.conftest import PASSWORD
 
-# Stand-ins with rows for every location, written into a copy of the world's serving file so the
-# generic drawing and the location scope of those pages are exercised on known rows.
-EXTRA_TABLES = {
-    "ml.fct_reorder_recommendations": (
-        "part_id TEXT, location_id TEXT, status TEXT, reorder_point DOUBLE, safety_stock DOUBLE,"
-        " order_qty BIGINT, projected_stockout_date DATE, reason TEXT"
-    ),
-    "ml.mart_policy_simulation": (
-        "location_id TEXT, policy TEXT, service_level DOUBLE, inventory_value DOUBLE,"
-        " stockout_days BIGINT"
-    ),
-    "marts.alert_notifications": "alert_id TEXT, location_id TEXT, channel TEXT, sent_at TIMESTAMP",
-}
+# The world runs without a notification channel, so ops.recent_notifications is published empty:
+# a row per location goes into the real table (named columns: a renamed one breaks the tests).
+NOTIFICATION_COLUMNS = (
+    "alert_id, location_id, event, channel, alert_type, severity, status, attempts, created_at"
+)
 
 
 def world_locations(url: str) -> list[str]:
@@ -46,30 +38,17 @@ def use_world_copy(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def add_extra_tables(path: Path) -> None:
-    """Rows for every location in each EXTRA_TABLES table (two statuses, two policies)."""
+    """One sent notification per location in the copy's real ops.recent_notifications; the
+    recommendations and the policy simulation are the world's own (real) tables."""
     with duckdb.connect(str(path)) as con:
-        pairs = con.execute(
-            "select part_id, location_id from marts.fct_inventory_position order by 1, 2"
+        locations = con.execute(
+            "select distinct location_id from marts.fct_inventory_position order by 1"
         ).fetchall()
-        for table, columns in EXTRA_TABLES.items():
-            # Stand-ins replace the real tables in this private copy: known rows per location.
-            con.execute(f"drop table if exists {table}")
-            con.execute(f"create table {table} ({columns})")
-        for i, (part, loc) in enumerate(pairs):
-            status = ("order_now", "order_soon", "ok")[i % 3]
+        for i, (loc,) in enumerate(locations):
             con.execute(
-                "insert into ml.fct_reorder_recommendations values"
-                " (?, ?, ?, 10, 4, 12, DATE '2026-01-01', 'test')",
-                [part, loc, status],
-            )
-        for loc in sorted({loc for _, loc in pairs}):
-            for policy, level, value in (("static", 0.9, 1000.0), ("partsflow", 0.95, 800.0)):
-                con.execute(
-                    "insert into ml.mart_policy_simulation values (?, ?, ?, ?, 3)",
-                    [loc, policy, level, value],
-                )
-            con.execute(
-                "insert into marts.alert_notifications values ('a', ?, 'email', now())", [loc]
+                f"insert into ops.recent_notifications ({NOTIFICATION_COLUMNS}) values"
+                " (?, ?, 'opened', 'email', 'stockout', 'critical', 'sent', 1, now())",
+                [f"alert-{i}", loc],
             )
 
 

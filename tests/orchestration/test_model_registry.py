@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 
 from ml.registry import Candidate, load_artifact
 from orchestration import env
-from orchestration.defs.forecasting.registry import active_version, model_versions, register
+from orchestration.defs.forecasting.registry import (
+    IMPORTANCE,
+    active_version,
+    model_versions,
+    record_importance,
+    register,
+)
 from orchestration.defs.forecasting.tables import SCORES, ensure_scores
 from orchestration.warehouse import connect
 
@@ -89,3 +96,28 @@ def test_an_integer_quantile_forecast_table_from_before_is_replaced(warehouse_ur
         columns = conn.query_df(f"select * from {SCORES}").columns
     assert kind[0][0].lower() in ("double", "double precision")
     assert "grain" in columns
+
+
+def test_feature_importance_is_stored_per_version_and_replaced(warehouse_url):
+    frame = pd.DataFrame(
+        {
+            "feature": ["level", "lag_7"],
+            "importance": [0.3, -0.01],
+            "importance_std": [0.02, 0.01],
+            "share": [1.0, 0.0],
+        }
+    )
+    frame.attrs["rows"] = 5000
+    with connect(env.Warehouse(warehouse_url)) as conn:
+        assert record_importance(conn, "global_hgb", 1, frame, 3) == 2
+        assert record_importance(conn, "global_hgb", 1, frame.head(1), 3) == 1  # replaced
+        record_importance(conn, "global_hgb", 2, frame, 3)
+        rows = conn.fetchall(
+            f"select version, feature, share, sample_rows, repeats from {IMPORTANCE}"
+            " order by version, feature"
+        )
+    assert [tuple(r) for r in rows] == [
+        (1, "level", 1.0, 5000, 3),
+        (2, "lag_7", 0.0, 5000, 3),
+        (2, "level", 1.0, 5000, 3),
+    ]

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from orchestration import env
+from orchestration.defs.alerts.store import ensure_table
 from orchestration.defs.serving.publish import publish_duckdb_copy, publish_in_place
 from orchestration.warehouse import Connection, connect
 
@@ -47,6 +48,16 @@ def load_raw(conn: Connection) -> None:
     conn.execute("create schema marts")
     conn.execute("create table marts.fct_daily_stock (stock_date date)")
     conn.execute("insert into marts.fct_daily_stock values (DATE '2026-10-31')")
+    conn.execute("create table marts.fct_alert_history (alert_id text, location_id text)")
+    conn.execute("insert into marts.fct_alert_history values ('a1', 'L1')")
+    ensure_table(conn)  # the real ops.alert_notifications
+    for i, alert in enumerate(("a1", "gone")):
+        conn.execute(
+            "insert into ops.alert_notifications (alert_id, event, channel, alert_type, severity,"
+            " payload, status, attempts, created_at) values"
+            " (?, 'opened', 'email', 'stockout', 'critical', '{}', 'sent', 1, ?)",
+            (alert, T0 + dt.timedelta(hours=i)),
+        )
 
 
 def check(rows: dict[str, list[tuple]]) -> None:
@@ -56,6 +67,8 @@ def check(rows: dict[str, list[tuple]]) -> None:
         ("transactions", "missing_value", 1, 1),
     ]
     assert rows["batches"] == [("b2",), ("b1",), ("b0",)]
+    # Newest first, with the alert's location (none for an alert no longer in the history).
+    assert rows["notifications"] == [("gone", None, "sent"), ("a1", "L1", "sent")]
     assert rows["freshness"] == [
         ("marts.fct_daily_stock", dt.datetime(2026, 10, 31)),
         ("raw.ingest_batches", T0 + dt.timedelta(days=2)),
@@ -67,6 +80,8 @@ SELECTS = {
     " from ops.quarantine_summary order by entity, reason",
     "batches": "select batch_id from ops.ingest_batches order by finished_at desc",
     "freshness": "select asset, as_of from ops.freshness order by asset",
+    "notifications": "select alert_id, location_id, status from ops.recent_notifications"
+    " order by created_at desc",
 }
 
 
@@ -76,6 +91,7 @@ def test_duckdb_copy_holds_the_ops_tables(tmp_path: Path) -> None:
         load_raw(conn)
         counts = publish_duckdb_copy(conn, tmp_path / "serving" / "serving.duckdb")
     assert counts["ops.quarantine_summary"] == 3
+    assert counts["ops.recent_notifications"] == 2
     with duckdb.connect(str(tmp_path / "serving" / "serving.duckdb"), read_only=True) as con:
         check({k: [tuple(r) for r in con.execute(q).fetchall()] for k, q in SELECTS.items()})
         assert not con.execute(

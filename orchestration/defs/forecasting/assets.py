@@ -12,6 +12,7 @@ import dagster as dg
 import pandas as pd
 
 from ml.forecast.candidates import DAILY_NAMES
+from ml.forecast.importance import REPEATS, holdout_importance
 from ml.forecast.metrics import QUANTILES
 from ml.forecast.model import METRICS, ForecastModel, score, train
 from ml.registry import Candidate, load_artifact
@@ -20,6 +21,7 @@ from orchestration.defs.forecasting.registry import (
     active_version,
     ensure_registry,
     model_versions,
+    record_importance,
     register,
 )
 from orchestration.defs.forecasting.tables import (
@@ -102,8 +104,14 @@ def demand_model(
         metrics=metrics,
         features=model.global_model.features if model.global_model else [],
     )
+    importance = None
+    if model.global_model is not None and fc.backtest.last_global is not None:
+        # Scored on the last backtest origin's window, which that origin's model never saw.
+        importance = holdout_importance(fc.backtest.last_global, panel, fc.backtest.cuts[-1])
     with warehouse.connect() as conn:
         registered = register(conn, candidate, model, forecasting.store)
+        if importance is not None:
+            record_importance(conn, MODEL_NAME, registered.version, importance, REPEATS)
     context.log.info(f"v{registered.version}: {registered.decision}")
     return dg.MaterializeResult(
         metadata={
@@ -118,6 +126,7 @@ def demand_model(
             "train_seconds": round(seconds, 1),
             "load_average": str(tuple(round(x, 2) for x in os.getloadavg())),
             "artifact": registered.artifact,
+            "top_features": "none" if importance is None else ", ".join(importance["feature"][:5]),
         }
     )
 

@@ -120,3 +120,33 @@ def register(
             _as_row(registered),
         )
     return registered
+
+
+IMPORTANCE = qualified("ml", "model_feature_importance")
+
+
+def record_importance(
+    conn: Connection, model_name: str, version: int, frame: Any, repeats: int
+) -> int:
+    """Store a registered version's permutation importance (ml.forecast.importance), one row per
+    feature; recording again replaces the version's rows. Returns the rows written."""
+    conn.execute("create schema if not exists ml")
+    conn.execute(
+        f"""create table if not exists {IMPORTANCE} (
+  model_name text not null, version integer not null, feature text not null,
+  importance double precision not null, importance_std double precision not null,
+  share double precision not null, sample_rows integer not null, repeats integer not null,
+  primary key (model_name, version, feature))"""
+    )
+    rows = [
+        (model_name, version, str(r.feature), float(r.importance), float(r.importance_std))
+        + (float(r.share), int(frame.attrs.get("rows", 0)), repeats)
+        for r in frame.itertuples()
+    ]
+    with conn.transaction():
+        conn.execute(
+            f"delete from {IMPORTANCE} where model_name = ? and version = ?", (model_name, version)
+        )
+        for row in rows:
+            conn.execute(f"insert into {IMPORTANCE} values (?, ?, ?, ?, ?, ?, ?, ?)", row)
+    return len(rows)

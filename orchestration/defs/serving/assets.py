@@ -14,6 +14,7 @@ OWNER = "team:data-engineering"
         dg.AssetKey(["marts", "mart_inventory_summary"]),
         dg.AssetKey(["marts", "fct_inventory_position"]),
         dg.AssetKey(["marts", "fct_daily_demand"]),
+        dg.AssetKey(["marts", "mart_fill_rate_daily"]),
         dg.AssetKey(["ml", "forecasts"]),
         dg.AssetKey(["ml", "fct_forecasts"]),
         dg.AssetKey(["ml", "fct_forecast_accuracy"]),
@@ -22,6 +23,8 @@ OWNER = "team:data-engineering"
         dg.AssetKey(["marts", "fct_alert_history"]),
         dg.AssetKey(["marts", "mart_alerts"]),
         dg.AssetKey(["ml", "fct_reorder_recommendations"]),
+        # Its latest rows are published as ops.recent_notifications.
+        dg.AssetKey(["ops", "alert_notifications"]),
     ],
     group_name="serving",
     owners=[OWNER],

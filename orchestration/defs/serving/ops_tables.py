@@ -1,5 +1,6 @@
 """Small `ops` tables published beside the marts, so the dashboard's health page never reads `raw`:
-quarantine counts by reason, the latest ingest batches and the freshness of each served area."""
+quarantine counts by reason, the latest ingest batches, the freshness of each served area and the
+latest alert notifications (with their alert's location, so the dashboard can scope them)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from orchestration.warehouse import Connection
 
 OPS_SCHEMA = "ops"
 RECENT_BATCHES = 200
+RECENT_NOTIFICATIONS = 500
 
 QUARANTINE_SUMMARY = (
     "select entity, reason, count(*) as rows_quarantined,"
@@ -18,6 +20,14 @@ INGEST_BATCHES = (
     "select batch_id, entity, source, file_name, rows_read, rows_loaded, rows_duplicate,"
     " rows_quarantined, started_at, finished_at, status"
     f" from raw.ingest_batches order by finished_at desc, batch_id limit {RECENT_BATCHES}"
+)
+# The payload (JSON, may hold addresses) stays in the warehouse; the location comes from the alert.
+NOTIFICATIONS = (
+    "select n.alert_id, h.location_id, n.event, n.channel, n.alert_type, n.severity, n.status,"
+    " n.attempts, n.last_error, n.created_at, n.last_attempt_at, n.sent_at"
+    " from ops.alert_notifications n left join marts.fct_alert_history h"
+    " on h.alert_id = n.alert_id"
+    f" order by n.created_at desc, n.alert_id, n.event, n.channel limit {RECENT_NOTIFICATIONS}"
 )
 # (table the freshness comes from, what the time means, SQL giving one timestamp `as_of`)
 FRESHNESS_SOURCES = (
@@ -37,6 +47,10 @@ def ops_selects(conn: Connection) -> dict[str, str]:
         selects["quarantine_summary"] = QUARANTINE_SUMMARY
     if conn.table_exists("raw", "ingest_batches"):
         selects["ingest_batches"] = INGEST_BATCHES
+    if conn.table_exists("ops", "alert_notifications") and conn.table_exists(
+        "marts", "fct_alert_history"
+    ):
+        selects["recent_notifications"] = NOTIFICATIONS
     parts = [
         f"select '{schema}.{table}' as asset, '{kind}' as kind,"
         f" cast({expr} as timestamp) as as_of from {schema}.{table}"
