@@ -197,6 +197,14 @@ def duckdb_memory_limit() -> str:
     return os.environ.get("PARTSFLOW_DUCKDB_MEMORY_LIMIT") or "2GB"
 
 
+def duckdb_lock_wait_seconds() -> float:
+    """How long a connection waits while another process holds the DuckDB warehouse file."""
+    value = float(os.environ.get("PARTSFLOW_DUCKDB_LOCK_WAIT") or 600)
+    if value < 0:
+        raise ValueError(f"PARTSFLOW_DUCKDB_LOCK_WAIT must be 0 or more seconds, got {value:g}")
+    return value
+
+
 # Alert notifications (orchestration/defs/alerts). The webhook URL, SMTP user and password are
 # secrets: they reach the resource through dg.EnvVar, these functions only say whether they are set.
 def alert_webhook_url() -> str | None:
