@@ -145,6 +145,11 @@ def export_dbt_env() -> None:
 DAGSTER_PG_TEMPLATE = PROJECT_ROOT / "dagster.postgres.yaml"
 
 
+def dagster_pg_url() -> str | None:
+    """PostgreSQL database for Dagster's run, event-log and schedule storage (dagster-postgres)."""
+    return os.environ.get("PARTSFLOW_DAGSTER_PG_URL") or None
+
+
 def dagster_pg_url_is_set() -> bool:
     return bool(os.environ.get("PARTSFLOW_DAGSTER_PG_URL"))
 

@@ -212,3 +212,17 @@ def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connectio
         options = "-c temp_buffers=256MB -c work_mem=64MB -c jit=off -c TimeZone=UTC"
         with psycopg.connect(warehouse.pg_conninfo, autocommit=True, options=options) as raw:
             yield Connection(warehouse, raw)
+
+
+def create_database_if_missing(url: str) -> bool:
+    """Create the PostgreSQL database a URL names, through the server's `postgres` database;
+    True when it was created. The name is quoted as an identifier, never pasted."""
+    target = Warehouse(url)
+    name = target.pg["dbname"]
+    admin = target.pg_conninfo.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+        found = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        if found:
+            return False
+        conn.execute(pgsql.SQL("create database {}").format(pgsql.Identifier(name)))
+    return True
