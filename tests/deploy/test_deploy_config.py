@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from orchestration import env
+from orchestration.defs.jobs import WAREHOUSE_TAG, refresh_all
 
 ROOT = env.PROJECT_ROOT
 DEPLOY = ROOT / "deploy"
@@ -56,7 +57,9 @@ def test_helm_values_name_the_code_location_and_the_k8s_run_launcher():
     assert values["postgresql"]["enabled"] is False  # the managed PostgreSQL, not the chart's
     assert values["generatePostgresqlPasswordSecret"] is False
     limits = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
-    assert limits["tagConcurrencyLimits"][0]["limit"] >= 1
+    (limit,) = limits["tagConcurrencyLimits"]
+    assert limit["key"] == WAREHOUSE_TAG and limit["limit"] >= 1
+    assert refresh_all.tags[WAREHOUSE_TAG]  # the refresh runs carry the limited tag
 
 
 def test_dagster_instance_config_is_valid_and_reads_storage_from_the_environment(tmp_path):
@@ -68,6 +71,8 @@ def test_dagster_instance_config_is_valid_and_reads_storage_from_the_environment
     assert config["run_launcher"]["class"] == "K8sRunLauncher"
     db = config["storage"]["postgres"]["postgres_db"]
     assert all(set(db[k]) == {"env"} for k in ("hostname", "db_name", "username", "password"))
+    limits = config["run_coordinator"]["config"]["tag_concurrency_limits"]
+    assert [limit["key"] for limit in limits] == [WAREHOUSE_TAG]
 
 
 @pytest.mark.parametrize("name", DOCKERFILES)
