@@ -7,9 +7,18 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum
 MANIFEST := dbt_project/target/manifest.json
 LANDING ?= data/landing
 PORT ?= 8501
+# `make demo WAREHOUSE=postgres` (and materialize, users, serve, dev, docs): the warehouse, Dagster's
+# run storage and the dashboard on PostgreSQL at PG_URL; variables already set in the environment
+# win, and `partsflow materialize` creates a missing database.
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/partsflow
+ifeq ($(WAREHOUSE),postgres)
+PG_TARGETS := demo data materialize users serve dev docs warehouse-config
+$(PG_TARGETS): export PARTSFLOW_WAREHOUSE_URL ?= $(PG_URL)
+$(PG_TARGETS): export PARTSFLOW_DAGSTER_PG_URL ?= $(PG_URL)
+endif
 
 .PHONY: install manifest data materialize users serve demo test lint format dev clean docs bench \
-	chromium
+	chromium warehouse-config
 
 install: $(STAMP)
 
@@ -41,6 +50,11 @@ serve: install
 		--server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
 
 demo: data materialize users serve
+
+# Which warehouse and Dagster storage the targets above use (empty: DuckDB and SQLite defaults).
+warehouse-config:
+	@echo "PARTSFLOW_WAREHOUSE_URL=$${PARTSFLOW_WAREHOUSE_URL}"
+	@echo "PARTSFLOW_DAGSTER_PG_URL=$${PARTSFLOW_DAGSTER_PG_URL}"
 
 # dbt docs (models, column formulas, tests, lineage) with the catalog of the configured warehouse
 # (run `make materialize` first for column types; an empty warehouse still gives the docs).

@@ -68,6 +68,12 @@ def materialize(
     """Materialize assets in this process, recorded in DAGSTER_HOME so the UI shows the run."""
     import dagster as dg
 
+    from orchestration.warehouse import create_database_if_missing
+
+    # PostgreSQL mode (`make demo WAREHOUSE=postgres`): the databases exist before anything runs.
+    for url in {env.warehouse_url(), env.dagster_pg_url()} - {None}:
+        if not env.Warehouse(url).is_duckdb and create_database_if_missing(url):
+            typer.echo(f"Created database {env.Warehouse(url).pg['dbname']}")
     env.ensure_dagster_home()
     from orchestration.definitions import defs
 

@@ -145,6 +145,11 @@ def export_dbt_env() -> None:
 DAGSTER_PG_TEMPLATE = PROJECT_ROOT / "dagster.postgres.yaml"
 
 
+def dagster_pg_url() -> str | None:
+    """PostgreSQL database for Dagster's run, event-log and schedule storage (dagster-postgres)."""
+    return os.environ.get("PARTSFLOW_DAGSTER_PG_URL") or None
+
+
 def dagster_pg_url_is_set() -> bool:
     return bool(os.environ.get("PARTSFLOW_DAGSTER_PG_URL"))
 
@@ -195,6 +200,14 @@ def sensor_interval_seconds() -> int:
 def duckdb_memory_limit() -> str:
     """Memory DuckDB may use in PartsFlow's own connections (it spills to disk beyond it)."""
     return os.environ.get("PARTSFLOW_DUCKDB_MEMORY_LIMIT") or "2GB"
+
+
+def duckdb_lock_wait_seconds() -> float:
+    """How long a connection waits while another process holds the DuckDB warehouse file."""
+    value = float(os.environ.get("PARTSFLOW_DUCKDB_LOCK_WAIT") or 600)
+    if value < 0:
+        raise ValueError(f"PARTSFLOW_DUCKDB_LOCK_WAIT must be 0 or more seconds, got {value:g}")
+    return value
 
 
 # Alert notifications (orchestration/defs/alerts). The webhook URL, SMTP user and password are

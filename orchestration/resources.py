@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import psycopg
 from dagster_dbt import DbtCliResource, DbtProject
 
 from orchestration import env
@@ -37,8 +38,29 @@ class WarehouseResource(dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[Connection]:
-        with connect(self.info, read_only=read_only) as conn:
-            yield conn
+        try:
+            with connect(self.info, read_only=read_only) as conn:
+                yield conn
+        except psycopg.OperationalError as exc:
+            if not connection_lost(exc):
+                raise
+            raise dg.Failure(description=warehouse_lost(self.info, exc)) from exc
+
+
+def connection_lost(exc: psycopg.OperationalError) -> bool:
+    """The server went away or refused us (SQLSTATE class 08, 57P shutdown, or none: client-side),
+    as opposed to a lock or serialization failure of a live server."""
+    return exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))
+
+
+def warehouse_lost(info: env.Warehouse, exc: Exception) -> str:
+    pg = info.pg
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return (
+        f"The warehouse PostgreSQL at {pg['host']}:{pg['port']}/{pg['dbname']} stopped answering "
+        f"({first}). Its open transaction was rolled back, so no partial batch is kept; rerun the "
+        "run once the server is back (loaded batches are recognised and skipped)."
+    )
 
 
 class LandingZoneResource(dg.ConfigurableResource):

@@ -6,10 +6,13 @@ schema names come from our own code (never from data) and are still quoted with 
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -17,7 +20,10 @@ import pandas as pd
 import psycopg
 from psycopg import sql as pgsql
 
-from orchestration.env import Warehouse, duckdb_memory_limit
+from orchestration.env import Warehouse, duckdb_lock_wait_seconds, duckdb_memory_limit
+
+log = logging.getLogger(__name__)
+LOCK_POLL_SECONDS = 0.25
 
 
 def quote_ident(name: str) -> str:
@@ -151,13 +157,47 @@ class Connection:
                 yield self
 
 
+class WarehouseBusy(RuntimeError):
+    """Another process held the DuckDB warehouse for longer than PARTSFLOW_DUCKDB_LOCK_WAIT."""
+
+
+def _open_duckdb(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """DuckDB lets one process open the file: a second run waits its turn, saying so, instead of
+    failing (every step holds its connection briefly)."""
+    waited_from = time.monotonic()
+    limit = duckdb_lock_wait_seconds()
+    next_note = 0.0
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            waited = time.monotonic() - waited_from
+            if waited >= limit:
+                raise WarehouseBusy(
+                    f"the DuckDB warehouse {path} stayed locked by another process for "
+                    f"{waited:.0f} s (PARTSFLOW_DUCKDB_LOCK_WAIT={limit:g}): {exc}"
+                ) from exc
+            if waited >= next_note:
+                log.warning(
+                    "waiting for the DuckDB warehouse %s: another process holds it (%.0f s so "
+                    "far, up to PARTSFLOW_DUCKDB_LOCK_WAIT=%g s)",
+                    path,
+                    waited,
+                    limit,
+                )
+                next_note = waited + 30
+            time.sleep(LOCK_POLL_SECONDS)
+
+
 @contextmanager
 def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connection]:
     """Open a short-lived connection; DuckDB allows one writer process, so never hold it long."""
     if warehouse.is_duckdb:
         path = warehouse.duckdb_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        raw = duckdb.connect(str(path), read_only=read_only)
+        raw = _open_duckdb(path, read_only)
         raw.execute("set TimeZone = 'UTC'")  # timestamps without an offset are UTC
         # DuckDB would buffer up to 80% of RAM; a bound keeps large ingests predictable (it
         # spills to disk beyond it).
@@ -172,3 +212,17 @@ def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connectio
         options = "-c temp_buffers=256MB -c work_mem=64MB -c jit=off -c TimeZone=UTC"
         with psycopg.connect(warehouse.pg_conninfo, autocommit=True, options=options) as raw:
             yield Connection(warehouse, raw)
+
+
+def create_database_if_missing(url: str) -> bool:
+    """Create the PostgreSQL database a URL names, through the server's `postgres` database;
+    True when it was created. The name is quoted as an identifier, never pasted."""
+    target = Warehouse(url)
+    name = target.pg["dbname"]
+    admin = target.pg_conninfo.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+        found = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        if found:
+            return False
+        conn.execute(pgsql.SQL("create database {}").format(pgsql.Identifier(name)))
+    return True

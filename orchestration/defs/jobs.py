@@ -6,10 +6,15 @@ import dagster as dg
 
 from orchestration import env
 
+WAREHOUSE_TAG = "partsflow/warehouse"
+
 refresh_all = dg.define_asset_job(
     "refresh_all",
     selection=dg.AssetSelection.all(),
     description="Ingest, transform, forecast, publish.",
+    # A queued run coordinator limits runs with this tag, so backfills cannot swamp the warehouse
+    # (deploy/helm/values.yaml, deploy/dagster.yaml).
+    tags={WAREHOUSE_TAG: "write"},
 )
 
 nightly_refresh = dg.ScheduleDefinition(job=refresh_all, cron_schedule="0 2 * * *")

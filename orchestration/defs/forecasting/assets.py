@@ -1,8 +1,9 @@
 """Forecasting assets: thin wrappers around ml/forecast, returning their results to the Dagster UI.
 
-Training registers a version (promoted only if its backtest beats the active one); scoring always
-uses the active version; accuracy keeps every version's backtest; `ml.forecasts` is the daily
-mean that the serving copy publishes.
+Training registers a version (promoted only if its backtest beats the active one); scoring uses
+the active version, or the last good one when the active artifact is damaged (and says so);
+accuracy keeps every version's backtest; `ml.forecasts` is the daily mean that the serving copy
+publishes.
 """
 
 import os
@@ -18,8 +19,9 @@ from ml.forecast.model import METRICS, ForecastModel, score, train
 from ml.registry import Candidate, load_artifact
 from orchestration.defs.forecasting.demand import fingerprint, keys_of, read_daily_demand
 from orchestration.defs.forecasting.registry import (
-    active_version,
+    NoUsableModel,
     ensure_registry,
+    load_for_scoring,
     model_versions,
     record_importance,
     register,
@@ -143,28 +145,31 @@ def fct_forecasts(
 ) -> dg.MaterializeResult:
     """Next 28 days of demand per part and location, daily, weekly and monthly, with p10..p90."""
     with warehouse.connect() as conn:
-        active = active_version(conn, MODEL_NAME)
-        if active is None:
-            raise dg.Failure(f"no active version of {MODEL_NAME} in the model registry")
-        model: ForecastModel = load_artifact(active.artifact)
+        try:
+            used, model, fallback = load_for_scoring(conn, MODEL_NAME, ForecastModel)
+        except (LookupError, NoUsableModel) as exc:
+            raise dg.Failure(str(exc)) from exc
+        if fallback:
+            context.log.warning(fallback)
         panel = read_daily_demand(conn)
         frame = score(model, panel)
         frame = pd.concat([keys_of(frame["series_id"]), frame.drop(columns="series_id")], axis=1)
         frame["period_start"] = frame["period_start"].dt.date
-        frame["model_version"] = _version_label(active.version)
+        frame["model_version"] = _version_label(used.version)
         frame["forecast_origin"] = panel.periods[-1].start_time.date()
         with conn.transaction():
             # Replace in one transaction: readers see the old forecast or the new one, never half.
             ensure_scores(conn)
             conn.execute(f"delete from {SCORES}")
             conn.append_df("ml", "fct_forecasts", frame)
-    context.log.info(f"Scored {len(panel.ids)} series with v{active.version}")
+    context.log.info(f"Scored {len(panel.ids)} series with v{used.version}")
     days = frame[frame["grain"] == "day"]
     return dg.MaterializeResult(
         metadata={
             "rows": len(frame),
             "series": len(panel.ids),
-            "model_version": _version_label(active.version),
+            "model_version": _version_label(used.version),
+            "model_fallback": fallback or "none",
             "forecast_origin": str(frame["forecast_origin"].iloc[0]),
             "mean_daily_demand": float(days["mean"].mean()),
         }
@@ -191,7 +196,11 @@ def fct_forecast_accuracy(
                 label = _version_label(v.version)
                 if label in have:
                     continue  # appended once per version: history is kept, never rewritten
-                model: ForecastModel = load_artifact(v.artifact)
+                try:
+                    model: ForecastModel = load_artifact(v.artifact)
+                except Exception as exc:  # a damaged artifact; retried on the next run
+                    context.log.warning(f"{label}: artifact {v.artifact} unusable ({exc!r})")
+                    continue
                 acc = model.accuracy
                 keys = keys_of(acc["series_id"].dropna()).reindex(acc.index)
                 frame = pd.concat([acc.drop(columns="series_id"), keys], axis=1)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ml.registry import Candidate, ModelVersion, promotion, save_artifact
+from ml.registry import Candidate, ModelVersion, load_artifact, promotion, save_artifact
 from orchestration.warehouse import Connection, qualified
 
 REGISTRY = qualified("ml", "ml_model_registry")
@@ -150,3 +150,41 @@ def record_importance(
         for row in rows:
             conn.execute(f"insert into {IMPORTANCE} values (?, ?, ?, ?, ?, ?, ?, ?)", row)
     return len(rows)
+
+
+class NoUsableModel(RuntimeError):
+    """No registered version of a model has an artifact that loads."""
+
+
+def load_for_scoring(
+    conn: Connection, model_name: str, expected: type
+) -> tuple[ModelVersion, Any, str | None]:
+    """(version, fitted model, fallback note): the active version's model or, when its artifact
+    cannot be loaded, the last good one: the newest earlier version that was once active (then
+    any earlier one) whose artifact loads. The note says which failed and why (None: no fallback).
+    """
+    versions = model_versions(conn, model_name)
+    active = next((v for v in versions if v.status == "active"), None)
+    if active is None:
+        raise LookupError(f"no active version of {model_name} in the model registry")
+    earlier = [v for v in reversed(versions) if v.version < active.version]
+    once_active = [v for v in earlier if not v.decision.startswith("retired")]
+    problems: list[str] = []
+    for v in [active, *once_active, *(v for v in earlier if v not in once_active)]:
+        try:
+            model = load_artifact(v.artifact)
+            if not isinstance(model, expected):
+                raise TypeError(f"holds a {type(model).__name__}, not a {expected.__name__}")
+        # A damaged pickle fails in many ways (EOFError, UnpicklingError, KeyError, ...).
+        except Exception as exc:
+            problems.append(
+                f"v{v.version} artifact {v.artifact} unusable ({type(exc).__name__}: {exc})"
+            )
+            continue
+        if v is active:
+            return v, model, None
+        note = (
+            f"scoring with v{v.version}, the last good version, instead of active v{active.version}"
+        )
+        return v, model, f"{note}: {'; '.join(problems)}"
+    raise NoUsableModel(f"no version of {model_name} can be loaded: {'; '.join(problems)}")

@@ -28,8 +28,21 @@ def raw_table(entity: str) -> str:
     return qualified(RAW_SCHEMA, entity)
 
 
+# Any constant shared by every PartsFlow process: the key of the advisory lock below.
+DDL_LOCK_KEY = 0x5046_7261_7744_444C  # "PFrawDDL"
+
+
 def ensure_raw_tables(conn: Connection) -> None:
     """Create every raw table once; idempotent, and cheap enough to call per asset."""
+    with conn.transaction():
+        if not conn.is_duckdb:
+            # Two runs creating the same table at once collide in PostgreSQL's catalog (a
+            # duplicate pg_type key) despite IF NOT EXISTS: the second waits for the first.
+            conn.execute("select pg_advisory_xact_lock(?)", (DDL_LOCK_KEY,))
+        _create_raw_tables(conn)
+
+
+def _create_raw_tables(conn: Connection) -> None:
     conn.execute(f"create schema if not exists {quote_ident(RAW_SCHEMA)}")
     for entity, columns in CONTRACT.items():
         cols = ", ".join(f"{quote_ident(c.name)} {SQL_TYPES[c.type]}" for c in columns)

@@ -2,7 +2,11 @@
 
 import dagster as dg
 
-from orchestration.defs.serving.publish import publish_duckdb_copy, publish_in_place
+from orchestration.defs.serving.publish import (
+    PublishError,
+    publish_duckdb_copy,
+    publish_in_place,
+)
 from orchestration.resources import ServingResource, WarehouseResource
 
 OWNER = "team:data-engineering"
@@ -36,7 +40,10 @@ def dashboard_copy(
     """Published copy of the marts for the dashboard (a DuckDB file, or the PostgreSQL marts)."""
     with warehouse.connect() as conn:
         if warehouse.info.is_duckdb:
-            counts = publish_duckdb_copy(conn, serving.duckdb_file)
+            try:
+                counts = publish_duckdb_copy(conn, serving.duckdb_file)
+            except PublishError as exc:
+                raise dg.Failure(description=str(exc)) from exc
             where = str(serving.duckdb_file)
         else:
             # dbt swaps PostgreSQL tables in one transaction, so readers can use them directly.

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+
+import duckdb
 
 from orchestration.defs.serving.ops_tables import OPS_SCHEMA, publish_ops
 from orchestration.warehouse import Connection, qualified, quote_ident
@@ -24,11 +27,33 @@ def _record_publication(conn: Connection, schema: str, tables: int) -> None:
     conn.execute(f"insert into {schema}.publications values (?, ?)", (now, tables))
 
 
+class PublishError(RuntimeError):
+    """The serving copy could not be written; the previous one, if any, is still served."""
+
+
 def publish_duckdb_copy(conn: Connection, target: Path) -> dict[str, int]:
-    """Copy the served schemas into `target` atomically; returns rows per table."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Copy the served schemas into `target` atomically; returns rows per table.
+
+    A full disk or an unwritable folder raises PublishError and leaves the previous copy served.
+    """
     tmp = target.with_suffix(".duckdb.tmp")
-    tmp.unlink(missing_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.unlink(missing_ok=True)
+        counts = _write_copy(conn, tmp)
+        # A rename is atomic: a dashboard query sees the previous copy or this one, never a half.
+        os.replace(tmp, target)
+    except (OSError, duckdb.Error) as exc:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            with contextlib.suppress(OSError):  # a half copy only wastes space that may be short
+                leftover.unlink(missing_ok=True)
+        kept = "the previous copy stays served" if target.is_file() else "nothing was served yet"
+        message = f"could not publish the serving copy to {target}: {exc}; {kept}"
+        raise PublishError(message) from exc
+    return counts
+
+
+def _write_copy(conn: Connection, tmp: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     conn.execute("attach ? as serving_copy", (str(tmp),))
     try:
@@ -45,8 +70,6 @@ def publish_duckdb_copy(conn: Connection, target: Path) -> dict[str, int]:
         _record_publication(conn, "serving_copy.pipeline", len(counts))
     finally:
         conn.execute("detach serving_copy")
-    # A rename is atomic: a dashboard query sees the previous copy or this one, never a half.
-    os.replace(tmp, target)
     return counts
 
 
