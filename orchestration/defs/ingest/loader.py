@@ -177,10 +177,6 @@ def _any_key_stored(conn: Connection, entity: str) -> bool:
     return bool(conn.fetchall(sql)[0][0])
 
 
-def _count(conn: Connection, sql: str) -> int:
-    return int(conn.fetchall(sql)[0][0])
-
-
 def load_staged_batch(
     conn: Connection,
     entity: str,
@@ -201,14 +197,17 @@ def load_staged_batch(
         conn.execute(statement)
     if entity == "categories":
         _mark_category_cycles(conn)
+    read, rejected = conn.fetchall("select count(*), count(_reason) from _pf_judged")[0]
+    read, rejected = int(read), int(rejected)
     repeats = _repeats_a_key(conn, entity)
     if repeats or _any_key_stored(conn, entity):
         _classify(conn, entity, repeats)
+        outcomes = conn.fetchall("select _outcome, count(*) from _pf_outcome group by _outcome")
+        counts = {k: int(n) for k, n in outcomes}
+        loaded, duplicate = counts.get("loaded", 0), counts.get("duplicate", 0)
     else:
         _all_valid_rows_load(conn, entity)
-    outcomes = dict(conn.fetchall("select _outcome, count(*) from _pf_outcome group by _outcome"))
-    loaded, duplicate = int(outcomes.get("loaded", 0)), int(outcomes.get("duplicate", 0))
-    read = _count(conn, "select count(*) from _pf_judged")
+        loaded, duplicate = read - rejected, 0
     quarantined = read - loaded - duplicate
     if quarantined and requarantine:
         _quarantine_rejected(conn, entity, batch_id, file_name, raw_rows)

@@ -22,6 +22,8 @@ TIME_RE = r"[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,9})?)?"
 OFFSET_RE = r"( ?([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?))"
 # A date alone, or a date and time with an optional UTC offset (ISO-8601 has no offset on a date).
 TS_RE = f"{DATE_RE}({TIME_RE}{OFFSET_RE}?)?$"
+# The same without an offset: most values; a plain cast reads them (see _duckdb_timestamp).
+TS_LOCAL_RE = f"{DATE_RE}({TIME_RE})?$"
 MAX_DECIMAL = 1e14  # numeric(18,4) holds 14 integer digits
 MAX_ID_LENGTH = 64
 
@@ -48,15 +50,16 @@ def _day_ok(text: str) -> str:
 
 def _duckdb_timestamp(t: str) -> str:
     """DuckDB: a plain cast where no offset is given (most values, 3x cheaper than the time zone
-    path); otherwise the offset is normalised to a form DuckDB's parser takes and applied."""
+    path; one regex decides, as a second search for the offset cost as much as the first);
+    otherwise the offset is normalised to a form DuckDB's parser takes and applied."""
     offset_form = f"regexp_replace(regexp_replace({t}, ' ?[Zz]$', '+00:00'), ' ([+-])', '\\1')"
     with_offset = (
         f"case when {_day_ok(t)} then cast(cast({offset_form} as timestamp with time zone) "
         "at time zone 'UTC' as timestamp) end"
     )
     return (
-        f"case when regexp_matches(substr({t}, 11), '[Zz+-]') then {with_offset} "
-        f"else try_cast({t} as timestamp) end"
+        f"case when {t} ~ {_lit(TS_LOCAL_RE)} then try_cast({t} as timestamp) "
+        f"when {t} ~ {_lit(TS_RE)} then {with_offset} end"
     )
 
 
@@ -75,7 +78,7 @@ def typed_expr(column: Column, enums: dict[str, tuple[str, ...]], is_duckdb: boo
     if column.type == "date" and is_duckdb:
         return f"case when {t} ~ {_lit(DATE_RE + '$')} then try_cast({t} as date) end"
     if column.type == "timestamp" and is_duckdb:
-        return f"case when {t} ~ {_lit(TS_RE)} then {_duckdb_timestamp(t)} end"
+        return _duckdb_timestamp(t)
     if column.type == "date":
         return (
             f"case when {t} ~ {_lit(DATE_RE + '$')} then "
@@ -165,7 +168,8 @@ def _checks(entity: str, batch: str = "_pf_batch") -> list[tuple[str, str, str]]
         cond += f"where r.{target} = b.{q})"
         if ref.in_batch:
             cond += f" and not exists (select 1 from {batch} x where x.{target} = b.{q})"
-        msg = _value_message(ref.column, f"unknown {ref.column} ", "")
+        # The id as typed is the id as delivered (ids are only NULLed when empty).
+        msg = f"{_lit(f'unknown {ref.column} ' + chr(34))} || b.{q} || {_lit(chr(34))}"
         out.append((cond, "unknown_reference", msg))
     return out
 
@@ -190,37 +194,60 @@ def checked_sql(entity: str, is_duckdb: bool = True, numbered: bool = True) -> l
         "drop view if exists _pf_checked",
         "drop table if exists _pf_judged",
     ]
+    names = ", ".join(quote_ident(c.name) for c in cols)
+    # The text as delivered is only kept for rows a rule rejects (their messages quote it);
+    # copying it for every row cost as much as the typing.
+    texts = ", ".join(
+        f"case when _reason is not null then {_txt(c.name)} end as {_txt(c.name)}" for c in cols
+    )
     if not is_duckdb:
         reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in _checks(entity))
-        # OFFSET 0 keeps PostgreSQL from inlining the subquery (which would re-parse a value
-        # once per rule reading it) and saves writing the typed rows twice.
+        # OFFSET 0 keeps PostgreSQL from inlining the subqueries (which would re-parse a value
+        # once per rule reading it, and judge a row once per text column kept).
         return [
             *reset,
-            f"create temp table _pf_judged as select b.*, case {reason} end as _reason "
-            f"from (select _row_number, {typed} from _pf_batch offset 0) b",
+            f"create temp table _pf_judged as select _row_number, {names}, {texts}, _reason "
+            f"from (select b.*, case {reason} end as _reason "
+            f"from (select _row_number, {typed} from _pf_batch offset 0) b offset 0) j",
             "create temp view _pf_checked as select * from _pf_judged",
         ]
-    # DuckDB: type once, then judge in place. Rows are rarely rejected, so updating only those
-    # is much cheaper than copying every row into a judged table (measured: 3x on this step).
-    # Rules that look at the batch itself read the typed ids (equal to the text for ids).
-    checks = _checks(entity, batch="_pf_judged")
-    reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in checks)
+    # DuckDB: type and judge the row rules in one pass. References come last and need joins,
+    # which would reorder the rows this statement numbers in scan order: they mark the (rare)
+    # failures afterwards.
+    row_checks = [c for c in _checks(entity) if c[1] != "unknown_reference"]
+    refs = [cond for cond, code, _ in _checks(entity, "_pf_judged") if code == "unknown_reference"]
+    reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in row_checks)
     number = "_row_number, " if numbered else ""
     with_number = "*" if numbered else "row_number() over () as _row_number, *"
+    mark_refs = [
+        "update _pf_judged b set _reason = 'unknown_reference' where _reason is null and ("
+        + " or ".join(f"({cond})" for cond in refs)
+        + ")"
+    ]
     return [
         *reset,
-        f"create temp table _pf_judged as select {number}{typed}, "
-        "cast(null as text) as _reason from _pf_batch",
-        f"update _pf_judged b set _reason = case {reason} end "
-        f"where {' or '.join(f'({cond})' for cond, _, _ in checks)}",
+        f"create temp table _pf_judged as select {number}{names}, {texts}, _reason from "
+        f"(select *, case {reason} end as _reason "
+        f"from (select {number}{typed} from _pf_batch) b) j",
+        *(mark_refs if refs else []),
         f"create temp view _pf_checked as select {with_number} from _pf_judged",
     ]
 
 
 def message_sql(entity: str) -> str:
-    """The readable message of a rejected row of _pf_checked (alias b); built for those only."""
-    whens = [f"when {cond} then {msg}" for cond, _, msg in _checks(entity, batch="_pf_judged")]
+    """The readable message of a rejected row of _pf_checked (alias b); built for those only.
+
+    A row failing a reference passed every other rule, and on DuckDB keeps no delivered text
+    (see checked_sql): its message is built from the reference rules alone.
+    """
+    checks = _checks(entity, batch="_pf_judged")
+    rows = " ".join(f"when {c} then {m}" for c, code, m in checks if code != "unknown_reference")
+    refs = " ".join(f"when {c} then {m}" for c, code, m in checks if code == "unknown_reference")
+    whens = [f"when b._reason = 'unknown_reference' then case {refs} end"] if refs else []
     if entity == "categories":  # the cycle rule is set-based (loader.py), after the row rules
-        cycle = _value_message("category_id", "category_id ", " is its own ancestor")
+        # Read from the id itself: the delivered text is only kept for rows rejected by a rule.
+        cycle = "'category_id \"' || b.category_id || '\" is its own ancestor'"
         whens.insert(0, f"when b._reason = 'category_cycle' then {cycle}")
-    return "case " + " ".join(whens) + " end"
+    if not whens:
+        return f"case {rows} end"
+    return "case " + " ".join(whens) + f" else case {rows} end end"
