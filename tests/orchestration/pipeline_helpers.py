@@ -15,6 +15,7 @@ MART_KEYS = {
     "fct_daily_demand": ["part_id", "location_id", "demand_date"],
     "fct_inventory_position": ["part_id", "location_id"],
     "mart_inventory_summary": ["location_id", "category_id"],
+    "mart_fill_rate_daily": ["fill_rate_key"],
 }
 
 
