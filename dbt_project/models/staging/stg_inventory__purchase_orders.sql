@@ -1,7 +1,3 @@
-{#- A table, not a view: its de-duplication window over millions of raw rows ran again in every
-    data test on it and in every model reading it (README "Benchmark: partsflow bench marts").
-    No view is built on it, so replacing it never cascades. -#}
-{{ config(materialized='table') }}
 -- Purchase orders, current state: one row per po_id, the version with the latest updated_at;
 -- ties on updated_at go to the latest delivery. Raw is already validated and typed by the ingest
 -- (timestamps in UTC, status upper case) and holds one row per (po_id, updated_at) state; columns

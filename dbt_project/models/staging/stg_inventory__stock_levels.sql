@@ -1,7 +1,3 @@
-{#- A table, not a view: its de-duplication window over millions of raw rows ran again in every
-    data test on it and in every model reading it (README "Benchmark: partsflow bench marts").
-    No view is built on it, so replacing it never cascades. -#}
-{{ config(materialized='table') }}
 -- Stock snapshots (end-of-day on_hand per part and location): latest delivered version per
 -- (part_id, location_id, as_of). Raw is already validated and typed by the ingest (status already
 -- lower case); columns are only cast to the canonical types. A NULL status means 'active'.

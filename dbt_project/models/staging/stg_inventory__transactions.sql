@@ -1,7 +1,3 @@
-{#- A table, not a view: its de-duplication window over millions of raw rows ran again in every
-    data test on it and in every model reading it (README "Benchmark: partsflow bench marts").
-    No view is built on it, so replacing it never cascades. -#}
-{{ config(materialized='table') }}
 -- Inventory ledger: one row per transaction_id. Raw is already validated and typed by the ingest
 -- (occurred_at in UTC, type upper case) and holds one row per transaction_id; the FIRST delivery
 -- rule is kept as a safeguard (a later delivery of the same id is a duplicate or a conflict, never
