@@ -58,13 +58,16 @@ test: manifest chromium
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
-# Benchmarks print numbers and ratios: `make bench` = marts on DuckDB and PostgreSQL at scale m;
-# `make bench SCALE=demo WAREHOUSE=duckdb`, `make bench BENCH=ingest`.
-BENCH ?= marts
+# Benchmarks: `make bench` = `partsflow bench all` at scale m on DuckDB (report and charts in
+# bench/report-m.md); `make bench SCALE=demo`, `make bench WAREHOUSE=postgres`; a single one with
+# `make bench BENCH=marts` (WAREHOUSE=both by default there), `make bench BENCH=ingest`.
+BENCH ?= all
 SCALE ?= m
-WAREHOUSE ?= both
+WAREHOUSE ?=
 bench: manifest
-	$(BIN)/partsflow bench $(BENCH) --scale $(SCALE) $(if $(filter marts,$(BENCH)),--warehouse $(WAREHOUSE))
+	$(BIN)/partsflow bench $(BENCH) --scale $(SCALE) \
+		$(if $(filter all,$(BENCH)),--warehouse $(or $(WAREHOUSE),duckdb)) \
+		$(if $(filter marts,$(BENCH)),--warehouse $(or $(WAREHOUSE),both))
 
 # The browser test drives Debian's Chromium through Playwright (no `playwright install`).
 CHROMIUM := /usr/bin/chromium
