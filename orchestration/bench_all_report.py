@@ -347,10 +347,18 @@ def write_charts(r: dict[str, Any], out_dir: Path) -> list[str]:
     return names
 
 
+def _step_label(key: str) -> str:
+    """`materialize {"stage": "marts"}` -> `pipeline: marts`; other tasks keep their name."""
+    name, _, args = key.partition(" ")
+    if name == "materialize":
+        return f"pipeline: {json.loads(args)['stage']}"
+    return name
+
+
 def write_partial(scale: str, work: Path, why: str, out_dir: Path) -> Path:
     """report-<scale>.md of a run that stopped: the steps it finished (`work`/steps-done.json)."""
     done = json.loads((work / "steps-done.json").read_text()) if work.exists() else {}
-    rows = [_stage_row(key.replace(" {}", ""), m) for key, m in done.items() if "seconds" in m]
+    rows = [_stage_row(_step_label(key), m) for key, m in done.items() if "seconds" in m]
     text = [
         f"# PartsFlow benchmark: scale {scale} - INCOMPLETE",
         "",
