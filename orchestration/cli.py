@@ -209,6 +209,57 @@ def bench_dashboard(
     typer.echo(format_report(run(scale.value, serving_dir)))
 
 
+class AllWarehouse(StrEnum):
+    duckdb = "duckdb"
+    postgres = "postgres"
+
+
+@bench_app.command("all")
+def bench_all(
+    scale: Annotated[Scale, typer.Option(help="Generator preset: one data set for everything.")] = (
+        Scale.m
+    ),
+    warehouse: Annotated[AllWarehouse, typer.Option(help="Warehouse of the pipeline.")] = (
+        AllWarehouse.duckdb
+    ),
+    out: Annotated[Path, typer.Option(help="Folder of report-<scale>.md and its charts.")] = Path(
+        "bench"
+    ),
+    reference_pairs: Annotated[
+        int, typer.Option(help="Part-locations the pandas reference features run on.")
+    ] = 5_000,
+    reference_rows: Annotated[int, typer.Option(help="Training rows of the grid search.")] = 5_000,
+    forecast_series: Annotated[
+        int, typer.Option(help="Series both forecasters are trained and scored on.")
+    ] = 5_000,
+    resume: Annotated[
+        bool, typer.Option(help="DuckDB: keep the steps a failed run finished; run the rest.")
+    ] = False,
+) -> None:
+    """Every benchmark (ingest, marts, forecast, policy, dashboard) and the old design's
+    reference over one data set: writes <out>/report-<scale>.md and PNG charts."""
+    from orchestration.bench_all import Settings
+    from orchestration.bench_all import bench_all as run
+    from orchestration.bench_all_report import write_partial, write_report
+
+    settings = Settings(
+        reference_pairs=reference_pairs,
+        reference_rows=reference_rows,
+        forecast_series=forecast_series,
+    )
+    out = out if out.is_absolute() else env.PROJECT_ROOT / out
+    try:
+        result = run(scale.value, warehouse.value, settings, resume=resume)
+    except (RuntimeError, KeyboardInterrupt) as exc:
+        work = env.PROJECT_ROOT / "data" / "bench" / f"{scale.value}-all-{warehouse.value}"
+        path = write_partial(scale.value, work, str(exc).splitlines()[0], out)
+        typer.echo(f"error: {exc}\nPartial report: {path}", err=True)
+        raise typer.Exit(code=1) from exc
+    path = write_report(result, out)
+    typer.echo(path.read_text())
+    typer.echo(f"Report: {path}")
+
+
 class Freq(StrEnum):
     D = "D"
     W = "W"

@@ -1,0 +1,53 @@
+"""`partsflow bench all` smoke test: on a tiny data set with the smallest reference settings, the
+report and its charts exist and hold every stage with numbers (the `demo` preset itself takes
+minutes: `make bench SCALE=demo`)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from orchestration.bench_all import Settings, bench_all
+from orchestration.bench_all_report import write_report
+from orchestration.bench_all_tasks import PIPELINE_STAGES
+from orchestration.generator import GeneratorConfig
+
+TINY = GeneratorConfig(parts=16, locations=3, days=300, seed=5)
+SMALLEST = Settings(
+    reference_pairs=10, reference_rows=150, forecast_series=30, quick_grid=True, holdout_days=56
+)
+NUMBER = r"[\d,]+(\.\d+)?"
+
+
+# Every stage is a fresh process importing Dagster, and the marts stage is a whole dbt build: a few
+# minutes on a quiet machine whatever the data size.
+@pytest.mark.slow
+def test_bench_all_writes_report_and_charts(tmp_path) -> None:
+    result = bench_all(
+        "demo", "duckdb", SMALLEST, config=TINY, data_dir=tmp_path / "landing", progress=False
+    )
+    path = write_report(result, tmp_path / "bench")
+    assert path.name == "report-custom.md"
+    text = path.read_text()
+
+    for stage in PIPELINE_STAGES:
+        # stage | wall s | peak MB | rows | rows/s: all numbers, and the stage's peak is its own
+        row = re.search(
+            rf"^\| {stage} \| ({NUMBER}) \| ({NUMBER}) \| ({NUMBER}) \| ({NUMBER}) \|", text, re.M
+        )
+        assert row, f"no numbers for pipeline stage {stage}"
+        assert result["stages"][stage]["seconds"] > 0 and result["stages"][stage]["peak_mb"] > 20
+    for stage in ("ingest", "features", "train", "score", "policy", "dashboard"):
+        assert re.search(rf"^\| {stage} \| .*\d", text, re.M), f"no side-by-side row {stage}"
+    for metric in ("RMSE", "bias", "quantile loss", "interval coverage"):
+        assert re.search(rf"^\| {metric}[^|]* \| [+-]?{NUMBER}%? \| [+-]?{NUMBER}%? \|", text, re.M)
+    assert len(re.findall(r"\*\*(PASS|MISS)\*\*", text)) == 6
+    assert "whole pipeline" in text and "extrapolated" in text
+
+    for chart in ("stages", "reference", "accuracy"):
+        png = tmp_path / "bench" / f"report-custom-{chart}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"({png.name})" in text
+    raw = json.loads((tmp_path / "bench" / "report-custom.json").read_text())
+    assert raw["counts"]["ml.fct_forecasts"] > 0 and raw["counts"]["published"] > 0
