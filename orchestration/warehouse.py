@@ -99,6 +99,23 @@ class Connection:
         cols = [d.name for d in cur.description]
         return _like_duckdb(pd.DataFrame(cur.fetchall(), columns=cols))
 
+    def query_df_chunks(
+        self, sql: str, params: Sequence[Any] = (), rows: int = 250_000
+    ) -> Iterator[pd.DataFrame]:
+        """The result of `sql` as frames of at most about `rows` rows, streamed (DuckDB result
+        chunks, a PostgreSQL server-side cursor), so a big table never sits in memory whole."""
+        if self.is_duckdb:
+            result = self.raw.execute(sql, list(params))
+            # DuckDB hands out whole vectors of 2,048 rows.
+            while not (chunk := result.fetch_df_chunk(max(1, rows // 2048))).empty:
+                yield chunk
+            return
+        with self.raw.cursor(name="partsflow_chunks", withhold=True) as cur:
+            cur.execute(to_pyformat(sql) if params else sql, list(params) or None)
+            while batch := cur.fetchmany(rows):
+                cols = [d.name for d in cur.description]
+                yield _like_duckdb(pd.DataFrame(batch, columns=cols))
+
     def table_exists(self, schema: str, table: str) -> bool:
         rows = self.fetchall(
             "select 1 from information_schema.tables where table_schema = ? and table_name = ?",

@@ -11,8 +11,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from orchestration import env
 from orchestration.contract import CONTRACT, LINEAGE_COLUMNS, column_names
-from orchestration.quality import SuiteResult, expectations, validate_frame
+from orchestration.quality import SuiteResult, expectations, validate_chunks, validate_frame
+from orchestration.warehouse import connect
 
 TS = pd.Timestamp
 
@@ -249,3 +251,34 @@ def test_importing_the_module_does_not_import_great_expectations() -> None:
     code = "import sys, orchestration.quality; print('great_expectations' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_chunked_validation_joins_the_chunks_results() -> None:
+    clean, broken = frame("transactions"), frame("transactions")
+    broken.loc[0, "quantity"] = 0
+    whole = validate_frame("transactions", broken)
+    chunked = validate_chunks("transactions", [clean, broken, broken])
+    assert not chunked.success and chunked.rows == 9
+    assert chunked.failed == whole.failed  # named once, not once per chunk
+    assert chunked.evaluated == whole.evaluated
+    assert validate_chunks("transactions", []) == SuiteResult("transactions", True, 0, [], 0)
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse_url(request, tmp_path) -> str:
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path}/warehouse.duckdb"
+    return request.getfixturevalue("pg_database_url")
+
+
+def test_query_streams_in_chunks_holding_every_row_once(warehouse_url: str) -> None:
+    with connect(env.Warehouse(warehouse_url)) as conn:
+        conn.execute(
+            "create table t as select i, 'x' || i as s from generate_series(1, 10000) g(i)"
+        )
+        sql = "select i, s from t where i > ? order by i"
+        chunks = list(conn.query_df_chunks(sql, (10,), rows=4096))
+        assert [len(c) for c in chunks] == [4096, 4096, 1798]
+        whole = pd.concat(chunks, ignore_index=True)
+        pd.testing.assert_frame_equal(whole, conn.query_df(sql, (10,)), check_dtype=False)
+        assert list(conn.query_df_chunks("select i from t where false")) == []
