@@ -79,7 +79,8 @@ test-slow: manifest
 
 # Benchmarks: `make bench` = `partsflow bench all` at scale m on DuckDB (report and charts in
 # bench/report-m.md); `make bench SCALE=demo`, `make bench WAREHOUSE=postgres`; a single one with
-# `make bench BENCH=marts` (WAREHOUSE=both by default there), `make bench BENCH=ingest`.
+# `make bench BENCH=marts` (WAREHOUSE=both by default there), `make bench BENCH=ingest`. `all`
+# ends with `partsflow bench landing` (10,000 small files and a 2 GB file; 1,000 + 0.2 GB at demo).
 BENCH ?= all
 SCALE ?= m
 WAREHOUSE ?=
@@ -87,6 +88,8 @@ bench: manifest
 	$(BIN)/partsflow bench $(BENCH) --scale $(SCALE) \
 		$(if $(filter all,$(BENCH)),--warehouse $(or $(WAREHOUSE),duckdb)) \
 		$(if $(filter marts,$(BENCH)),--warehouse $(or $(WAREHOUSE),both))
+	$(if $(filter all,$(BENCH)),$(BIN)/partsflow bench landing --scale $(SCALE) \
+		--warehouse $(or $(WAREHOUSE),duckdb))
 
 # The browser test drives Debian's Chromium through Playwright (no `playwright install`).
 CHROMIUM := /usr/bin/chromium

@@ -214,6 +214,33 @@ class AllWarehouse(StrEnum):
     postgres = "postgres"
 
 
+# Landing stress sizes per scale: (small files, GB of the one big file).
+LANDING_SIZES = {"demo": (1_000, 0.2), "m": (10_000, 2.0), "l": (10_000, 2.0)}
+
+
+@bench_app.command("landing")
+def bench_landing(
+    scale: Annotated[
+        Scale, typer.Option(help="demo: 1,000 files + 0.2 GB; m, l: 10,000 + 2 GB.")
+    ] = Scale.m,
+    small_files: Annotated[int | None, typer.Option(help="Number of small files.")] = None,
+    big_gb: Annotated[float | None, typer.Option(help="Size of the big file in GB.")] = None,
+    warehouse: Annotated[AllWarehouse, typer.Option(help="Warehouse to ingest into.")] = (
+        AllWarehouse.duckdb
+    ),
+    work_dir: Annotated[Path | None, typer.Option(help="Reuse or write the landing here.")] = None,
+) -> None:
+    """Ingest many small files and one huge file; print time, memory and exact counts."""
+    from orchestration.bench_landing import bench_landing as run
+    from orchestration.bench_landing import format_report
+
+    files, gb = LANDING_SIZES[scale.value]
+    result = run(small_files or files, big_gb or gb, warehouse.value, work_dir)
+    typer.echo(format_report(result))
+    if not result["counts_exact"]:
+        raise typer.Exit(1)
+
+
 @bench_app.command("all")
 def bench_all(
     scale: Annotated[Scale, typer.Option(help="Generator preset: one data set for everything.")] = (
