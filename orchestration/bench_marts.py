@@ -269,16 +269,18 @@ def bench_marts(
             continue
         ratio = reference["seconds"] / run["feature_seconds"] if reference else None
         run["speedup"] = ratio
-        run["targets"] = {
-            f"features >= {MIN_FEATURE_SPEEDUP:g}x pandas": {
-                "value": ratio,
-                "met": ratio is not None and ratio >= MIN_FEATURE_SPEEDUP,
-            }
-        }
+        # The targets are set for DuckDB; PostgreSQL's numbers are printed beside them.
+        run["targets"] = {}
         if run["warehouse"] == "duckdb":
-            run["targets"][f"dbt build < {MAX_DUCKDB_BUILD_SECONDS:g} s"] = {
-                "value": run["build_seconds"],
-                "met": run["build_seconds"] < MAX_DUCKDB_BUILD_SECONDS,
+            run["targets"] = {
+                f"features >= {MIN_FEATURE_SPEEDUP:g}x pandas": {
+                    "value": ratio,
+                    "met": ratio is not None and ratio >= MIN_FEATURE_SPEEDUP,
+                },
+                f"dbt build < {MAX_DUCKDB_BUILD_SECONDS:g} s": {
+                    "value": run["build_seconds"],
+                    "met": run["build_seconds"] < MAX_DUCKDB_BUILD_SECONDS,
+                },
             }
     return {
         "scale": name,

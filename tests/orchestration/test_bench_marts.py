@@ -33,7 +33,12 @@ def _check_run(run: dict) -> None:
     assert run["feature_seconds"] == run["models"][FEATURE_MODEL] > 0
     assert run["build_seconds"] >= sum(run["models"].values())
     assert 0 < run["feature_rows"] <= run["daily_demand_rows"]
-    assert run["speedup"] > 0 and set(run["targets"])
+    assert run["speedup"] > 0
+    # Targets are DuckDB's (the issue's); PostgreSQL's numbers are printed without them.
+    expected = (
+        {"features >= 5x pandas", "dbt build < 120 s"} if run["warehouse"] == "duckdb" else set()
+    )
+    assert set(run["targets"]) == expected
 
 
 @pytest.mark.postgres
