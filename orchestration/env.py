@@ -177,6 +177,11 @@ def max_quarantine_share() -> float:
     return float(os.environ.get("PARTSFLOW_MAX_QUARANTINE_SHARE") or 0.05)
 
 
+def gx_max_rows() -> int:
+    """Rows of a run the Great Expectations suite reads; above it, a uniform sample of this size."""
+    return int(os.environ.get("PARTSFLOW_GX_MAX_ROWS") or 250_000)
+
+
 def ingest_source() -> str:
     """Where ingest reads from: `files`, `erp` or `both`."""
     value = (os.environ.get("PARTSFLOW_SOURCE") or "files").lower()

@@ -337,3 +337,30 @@ def test_large_file_rows_keep_their_file_row_numbers(tmp_path):
     assert (loaded["transaction_id"] == loaded["_row_number"].map("T{:07d}".format)).all()
     raw = query(url, "select raw_row from raw.quarantine where row_number = 150001")["raw_row"][0]
     assert '"T0150001"' in raw
+
+
+def _suite_metadata(result) -> dict:
+    (check,) = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == "great_expectations_suite"
+        and e.event_specific_data.asset_key.path[-1] == "transactions"
+    ]
+    assert check.passed
+    return {k: v.value for k, v in check.metadata.items()}
+
+
+def test_suite_check_reads_every_row_or_a_sample_above_the_limit(url, tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    write_master(landing)
+    write_csv(landing, "transactions", "a.csv", [tx(f"T{i}") for i in range(400)])
+    every = _suite_metadata(run_ingest(url, landing))
+    assert every["rows_loaded"] == every["rows_validated"] == 400 and not every["sampled"]
+
+    monkeypatch.setenv("PARTSFLOW_GX_MAX_ROWS", "50")
+    write_csv(landing, "transactions", "b.csv", [tx(f"U{i}") for i in range(400)])
+    sample = _suite_metadata(run_ingest(url, landing))
+    # Only this run's new rows, and of those a uniform sample of about 50 (1 in 8).
+    assert sample["rows_loaded"] == 400 and sample["sampled"]
+    assert 0 < sample["rows_validated"] < 400
