@@ -71,9 +71,11 @@ def build_landing(source: Path, dest: Path, small_files: int, big_bytes: int) ->
                 shutil.copy(path, dest / entity / path.name)
     tx = _read_text_csv(_entity_files(source, "transactions"))
     out = dest / "transactions"
-    per_file = -(-tx.num_rows // small_files)
+    if tx.num_rows < small_files:
+        raise ValueError(f"{tx.num_rows} transaction rows cannot fill {small_files} files")
+    bounds = [tx.num_rows * i // small_files for i in range(small_files + 1)]
     for i in range(small_files):
-        part = tx.slice(i * per_file, per_file)
+        part = tx.slice(bounds[i], bounds[i + 1] - bounds[i])
         pacsv.write_csv(part, out / f"transactions_small_{i + 1:05d}.csv")
     big_path = out / "transactions_big.csv"
     copies = 0
@@ -99,7 +101,7 @@ def _ingest(url: str, landing: str, progress: bool) -> dict[str, Any]:
 
     from orchestration.defs.ingest.batches import ingest_file
     from orchestration.defs.ingest.files import file_hash
-    from orchestration.defs.ingest.raw_tables import RAW_SCHEMA, ensure_raw_tables
+    from orchestration.defs.ingest.raw_tables import RAW_SCHEMA, ensure_raw_tables, known_hashes
     from orchestration.warehouse import connect
 
     root = Path(landing)
@@ -108,6 +110,7 @@ def _ingest(url: str, landing: str, progress: bool) -> dict[str, Any]:
     with connect(env.Warehouse(url)) as conn:
         ensure_raw_tables(conn)
         for entity in ENTITY_ORDER:
+            known = known_hashes(conn, entity)
             files = _entity_files(root, entity)
             phases = {entity: files}
             if entity == "transactions":
@@ -116,7 +119,11 @@ def _ingest(url: str, landing: str, progress: bool) -> dict[str, Any]:
             for phase, paths in phases.items():
                 started = time.perf_counter()
                 for path in tqdm(paths, desc=phase, disable=not progress, file=sys.stderr):
-                    result = ingest_file(conn, entity, path, file_hash(path))
+                    digest = file_hash(path)
+                    if digest in known:  # as the ingest asset does: one batch per content
+                        continue
+                    known.add(digest)
+                    result = ingest_file(conn, entity, path, digest)
                     if entity == "transactions" and result is not None:
                         for key in totals:
                             totals[key] += getattr(result, key)
