@@ -266,10 +266,6 @@ def _bench_warehouse(
     root = Path(data_dir)
     entities: dict[str, dict[str, Any]] = {}
     with connect(env.Warehouse(url)) as conn:
-        if conn.is_duckdb:
-            # DuckDB draws its own progress bar on stdout for long statements; it would garble
-            # the report (and tqdm already shows progress).
-            conn.raw.execute("set enable_progress_bar = false")
         timer = _StatementTimer(conn)
         t0 = time.perf_counter()
         ensure_raw_tables(conn)

@@ -141,9 +141,6 @@ def feature_input(url: str) -> tuple[Any, date, date]:
     from orchestration.warehouse import connect
 
     with connect(env.Warehouse(url)) as conn:
-        if conn.is_duckdb:
-            # DuckDB's own progress bar would garble the report on stdout.
-            conn.raw.execute("set enable_progress_bar = false")
         scoring = conn.fetchall(f"select max(demand_date) from marts.{FEATURE_MODEL}")[0][0]
         first_day = scoring - timedelta(days=FEATURE_WINDOW_DAYS)
         first_read = date(first_day.year - 1, first_day.month, 1)
@@ -170,8 +167,6 @@ def run_reference(url: str, sample_pairs: int = 40) -> dict[str, Any]:
     parts = sorted(set(pairs["part_id"]))
     marks = ", ".join("?" for _ in parts)
     with connect(env.Warehouse(url)) as conn:
-        if conn.is_duckdb:
-            conn.raw.execute("set enable_progress_bar = false")
         sql_rows = conn.query_df(
             f"select * from marts.{FEATURE_MODEL} where part_id in ({marks})", tuple(parts)
         )

@@ -216,6 +216,8 @@ def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connectio
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = _open_duckdb(path, read_only)
         raw.execute("set TimeZone = 'UTC'")  # timestamps without an offset are UTC
+        # Its progress bar would print into run logs and command output.
+        raw.execute("set enable_progress_bar = false")
         # DuckDB would buffer up to 80% of RAM; a bound keeps large ingests predictable (it
         # spills to disk beyond it).
         raw.execute("set memory_limit = ?", (duckdb_memory_limit(),))
