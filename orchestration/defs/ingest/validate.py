@@ -6,6 +6,13 @@ delivered (`_txt_<col>`), and `_reason` for rows breaking a rule (`message_sql` 
 those rows only); the view `_pf_checked` adds `_row_number` to it. Casts are gated by regular
 expressions so that no value can make a statement fail: a bad value becomes a quarantined row,
 never an error.
+
+On DuckDB a value in the canonical spelling the generator and most exports write (`2024-03-01`,
+`2024-03-01T10:00:00`, `-12`) skips the regular expressions: it is cast once and accepted when
+printing the result gives back the text exactly and it lies in years 1000-9999. Such a text
+matches the regular expression and the gated cast reads it to the same value, so the fast path
+decides nothing on its own; every other value takes the gated path (tests/orchestration/
+test_fast_typing.py holds the edge values).
 """
 
 from __future__ import annotations
@@ -63,7 +70,39 @@ def _duckdb_timestamp(t: str) -> str:
     )
 
 
-def typed_expr(column: Column, enums: dict[str, tuple[str, ...]], is_duckdb: bool = True) -> str:
+# DuckDB prints these types this way; years 1000-9999 keep %Y at the 4 digits DATE_RE wants and
+# rule out 'infinity' and BC dates (which print back as themselves).
+_CANONICAL = {
+    "int": ("bigint", "cast({v} as text)", "abs({v}) < 1000000000000000000"),
+    "date": ("date", "cast({v} as text)", "{v} between date '1000-01-01' and date '9999-12-31'"),
+    "timestamp": (
+        "timestamp",
+        "strftime({v}, '%Y-%m-%dT%H:%M:%S')",
+        "{v} between timestamp '1000-01-01' and timestamp '9999-12-31 23:59:59'",
+    ),
+}
+
+
+def canonical_guard(column: Column) -> tuple[str, str]:
+    """(condition, value) of DuckDB's fast path: the condition holds for canonical text only."""
+    sql_type, printed, bounds = _CANONICAL[column.type]
+    q = quote_ident(column.name)
+    v = f"try_cast({q} as {sql_type})"
+    return f"{printed.format(v=v)} = {q} and {bounds.format(v=v)}", v
+
+
+def _duckdb_fast(column: Column, gated: str) -> str:
+    """The canonical spelling cast directly, everything else through the gated expression."""
+    guard, value = canonical_guard(column)
+    return f"case when {guard} then {value} else {gated} end"
+
+
+def typed_expr(
+    column: Column, enums: dict[str, tuple[str, ...]], is_duckdb: bool = True, fast: bool = True
+) -> str:
+    """SQL typing one text column; `fast=False` keeps DuckDB on the gated path alone (tests)."""
+    if is_duckdb and fast and column.type in _CANONICAL:
+        return _duckdb_fast(column, typed_expr(column, enums, is_duckdb, fast=False))
     t = _clean(column.name)
     if column.type == "int":
         return f"case when {t} ~ {_lit(INT_RE)} then cast(split_part({t}, '.', 1) as bigint) end"
@@ -156,7 +195,9 @@ def _checks(entity: str, batch: str = "_pf_batch") -> list[tuple[str, str, str]]
         q = quote_ident(col)
         out.append(
             (
-                f"{q} > current_timestamp + interval '1 day'",
+                # The bound as a plain timestamp (sessions run in UTC, see warehouse.connect):
+                # comparing with a timestamptz converted every row's value first.
+                f"{q} > cast(current_timestamp + interval '1 day' as timestamp)",
                 "future_timestamp",
                 _value_message(col, f"{col} ", " is more than 1 day in the future"),
             )
