@@ -2,8 +2,9 @@
 
 Input is the temp view `_pf_batch` (one text column per contract column, and `_row_number` unless
 the rows are numbered in scan order). Output is the table `_pf_judged`: typed columns, the text as
-delivered (`_txt_<col>`), and `_reason` for rows breaking a rule (`message_sql` explains them, for
-those rows only); the view `_pf_checked` adds `_row_number` to it. Casts are gated by regular
+delivered (`_txt_<col>`; on DuckDB one list `_txts`), and `_reason` for rows breaking a rule
+(`message_sql` explains them, for those rows only); the view `_pf_checked` adds `_row_number` to
+it (and names the kept texts `_txt_<col>`). Casts are gated by regular
 expressions so that no value can make a statement fail: a bad value becomes a quarantined row,
 never an error.
 
@@ -265,13 +266,18 @@ def checked_sql(entity: str, is_duckdb: bool = True, numbered: bool = True) -> l
         + " or ".join(f"({cond})" for cond in refs)
         + ")"
     ]
+    # One list column instead of one text column each: a clean row then stores a single NULL
+    # (a NULL text column still costs its full width per row); the view names them again.
+    kept = ", ".join(_txt(c.name) for c in cols)
+    kept = f"case when _reason is not null then list_value({kept}) end as _txts"
+    named = ", ".join(f"_txts[{i}] as {_txt(c.name)}" for i, c in enumerate(cols, start=1))
     return [
         *reset,
-        f"create temp table _pf_judged as select {number}{names}, {texts}, _reason from "
+        f"create temp table _pf_judged as select {number}{names}, {kept}, _reason from "
         f"(select *, case {reason} end as _reason "
         f"from (select {number}{typed} from _pf_batch) b) j",
         *(mark_refs if refs else []),
-        f"create temp view _pf_checked as select {with_number} from _pf_judged",
+        f"create temp view _pf_checked as select {with_number}, {named} from _pf_judged",
     ]
 
 
