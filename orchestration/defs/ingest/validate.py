@@ -255,17 +255,11 @@ def checked_sql(entity: str, is_duckdb: bool = True, numbered: bool = True) -> l
         ]
     # DuckDB: type and judge the row rules in one pass. References come last and need joins,
     # which would reorder the rows this statement numbers in scan order: they mark the (rare)
-    # failures afterwards.
+    # failures afterwards (reference_sql).
     row_checks = [c for c in _checks(entity) if c[1] != "unknown_reference"]
-    refs = [cond for cond, code, _ in _checks(entity, "_pf_judged") if code == "unknown_reference"]
     reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in row_checks)
     number = "_row_number, " if numbered else ""
     with_number = "*" if numbered else "row_number() over () as _row_number, *"
-    mark_refs = [
-        "update _pf_judged b set _reason = 'unknown_reference' where _reason is null and ("
-        + " or ".join(f"({cond})" for cond in refs)
-        + ")"
-    ]
     # One list column instead of one text column each: a clean row then stores a single NULL
     # (a NULL text column still costs its full width per row); the view names them again.
     kept = ", ".join(_txt(c.name) for c in cols)
@@ -276,9 +270,34 @@ def checked_sql(entity: str, is_duckdb: bool = True, numbered: bool = True) -> l
         f"create temp table _pf_judged as select {number}{names}, {kept}, _reason from "
         f"(select *, case {reason} end as _reason "
         f"from (select {number}{typed} from _pf_batch) b) j",
-        *(mark_refs if refs else []),
         f"create temp view _pf_checked as select {with_number}, {named} from _pf_judged",
     ]
+
+
+def reference_sql(entity: str) -> tuple[str | None, str] | None:
+    """DuckDB: (check, update) marking the valid rows of _pf_judged whose reference is unknown.
+
+    The update only has to run when `check` (a boolean SQL expression) finds an unknown value
+    among the batch's distinct referenced values: a third of the cost of the update's anti-joins
+    per row, which find nothing in the usual batch. `check` is None when a reference may point
+    into the batch itself (category parents): the update then always runs.
+    """
+    rules = RULES[entity]
+    conds = [(cond, code) for cond, code, _ in _checks(entity, "_pf_judged")]
+    refs = [cond for cond, code in conds if code == "unknown_reference"]
+    if not refs:
+        return None
+    update = "update _pf_judged b set _reason = 'unknown_reference' where _reason is null and ("
+    update += " or ".join(f"({cond})" for cond in refs) + ")"
+    if any(r.in_batch for r in rules.references):
+        return None, update
+    # Each condition reads only b.<its column>, so it holds for some row iff for some value.
+    check = " or ".join(
+        f"exists (select 1 from (select distinct {quote_ident(r.column)} from _pf_judged "
+        f"where _reason is null) b where {cond})"
+        for r, cond in zip(rules.references, refs, strict=True)
+    )
+    return check, update
 
 
 def message_sql(entity: str) -> str:
