@@ -12,7 +12,7 @@ from orchestration.contract import CONTRACT
 from orchestration.defs.ingest.raw_tables import BATCHES, QUARANTINE, raw_table
 from orchestration.defs.ingest.rules import RULES
 from orchestration.defs.ingest.staging_area import RawRows
-from orchestration.defs.ingest.validate import checked_sql, message_sql
+from orchestration.defs.ingest.validate import checked_sql, message_sql, reference_sql
 from orchestration.warehouse import Connection, quote_ident
 
 
@@ -195,6 +195,11 @@ def load_staged_batch(
     """
     for statement in checked_sql(entity, conn.is_duckdb, raw_rows.numbered):
         conn.execute(statement)
+    references = reference_sql(entity) if conn.is_duckdb else None
+    if references:
+        check, update = references
+        if check is None or conn.fetchall(f"select {check}")[0][0]:
+            conn.execute(update)
     if entity == "categories":
         _mark_category_cycles(conn)
     read, rejected = conn.fetchall("select count(*), count(_reason) from _pf_judged")[0]

@@ -2,10 +2,18 @@
 
 Input is the temp view `_pf_batch` (one text column per contract column, and `_row_number` unless
 the rows are numbered in scan order). Output is the table `_pf_judged`: typed columns, the text as
-delivered (`_txt_<col>`), and `_reason` for rows breaking a rule (`message_sql` explains them, for
-those rows only); the view `_pf_checked` adds `_row_number` to it. Casts are gated by regular
+delivered (`_txt_<col>`; on DuckDB one list `_txts`), and `_reason` for rows breaking a rule
+(`message_sql` explains them, for those rows only); the view `_pf_checked` adds `_row_number` to
+it (and names the kept texts `_txt_<col>`). Casts are gated by regular
 expressions so that no value can make a statement fail: a bad value becomes a quarantined row,
 never an error.
+
+On DuckDB a value in the canonical spelling the generator and most exports write (`2024-03-01`,
+`2024-03-01T10:00:00`, `-12`) skips the regular expressions: it is cast once and accepted when
+printing the result gives back the text exactly and it lies in years 1000-9999. Such a text
+matches the regular expression and the gated cast reads it to the same value, so the fast path
+decides nothing on its own; every other value takes the gated path (tests/orchestration/
+test_fast_typing.py holds the edge values).
 """
 
 from __future__ import annotations
@@ -63,7 +71,39 @@ def _duckdb_timestamp(t: str) -> str:
     )
 
 
-def typed_expr(column: Column, enums: dict[str, tuple[str, ...]], is_duckdb: bool = True) -> str:
+# DuckDB prints these types this way; years 1000-9999 keep %Y at the 4 digits DATE_RE wants and
+# rule out 'infinity' and BC dates (which print back as themselves).
+_CANONICAL = {
+    "int": ("bigint", "cast({v} as text)", "abs({v}) < 1000000000000000000"),
+    "date": ("date", "cast({v} as text)", "{v} between date '1000-01-01' and date '9999-12-31'"),
+    "timestamp": (
+        "timestamp",
+        "strftime({v}, '%Y-%m-%dT%H:%M:%S')",
+        "{v} between timestamp '1000-01-01' and timestamp '9999-12-31 23:59:59'",
+    ),
+}
+
+
+def canonical_guard(column: Column) -> tuple[str, str]:
+    """(condition, value) of DuckDB's fast path: the condition holds for canonical text only."""
+    sql_type, printed, bounds = _CANONICAL[column.type]
+    q = quote_ident(column.name)
+    v = f"try_cast({q} as {sql_type})"
+    return f"{printed.format(v=v)} = {q} and {bounds.format(v=v)}", v
+
+
+def _duckdb_fast(column: Column, gated: str) -> str:
+    """The canonical spelling cast directly, everything else through the gated expression."""
+    guard, value = canonical_guard(column)
+    return f"case when {guard} then {value} else {gated} end"
+
+
+def typed_expr(
+    column: Column, enums: dict[str, tuple[str, ...]], is_duckdb: bool = True, fast: bool = True
+) -> str:
+    """SQL typing one text column; `fast=False` keeps DuckDB on the gated path alone (tests)."""
+    if is_duckdb and fast and column.type in _CANONICAL:
+        return _duckdb_fast(column, typed_expr(column, enums, is_duckdb, fast=False))
     t = _clean(column.name)
     if column.type == "int":
         return f"case when {t} ~ {_lit(INT_RE)} then cast(split_part({t}, '.', 1) as bigint) end"
@@ -156,7 +196,9 @@ def _checks(entity: str, batch: str = "_pf_batch") -> list[tuple[str, str, str]]
         q = quote_ident(col)
         out.append(
             (
-                f"{q} > current_timestamp + interval '1 day'",
+                # The bound as a plain timestamp (sessions run in UTC, see warehouse.connect):
+                # comparing with a timestamptz converted every row's value first.
+                f"{q} > cast(current_timestamp + interval '1 day' as timestamp)",
                 "future_timestamp",
                 _value_message(col, f"{col} ", " is more than 1 day in the future"),
             )
@@ -213,25 +255,49 @@ def checked_sql(entity: str, is_duckdb: bool = True, numbered: bool = True) -> l
         ]
     # DuckDB: type and judge the row rules in one pass. References come last and need joins,
     # which would reorder the rows this statement numbers in scan order: they mark the (rare)
-    # failures afterwards.
+    # failures afterwards (reference_sql).
     row_checks = [c for c in _checks(entity) if c[1] != "unknown_reference"]
-    refs = [cond for cond, code, _ in _checks(entity, "_pf_judged") if code == "unknown_reference"]
     reason = " ".join(f"when {cond} then {_lit(code)}" for cond, code, _ in row_checks)
     number = "_row_number, " if numbered else ""
     with_number = "*" if numbered else "row_number() over () as _row_number, *"
-    mark_refs = [
-        "update _pf_judged b set _reason = 'unknown_reference' where _reason is null and ("
-        + " or ".join(f"({cond})" for cond in refs)
-        + ")"
-    ]
+    # One list column instead of one text column each: a clean row then stores a single NULL
+    # (a NULL text column still costs its full width per row); the view names them again.
+    kept = ", ".join(_txt(c.name) for c in cols)
+    kept = f"case when _reason is not null then list_value({kept}) end as _txts"
+    named = ", ".join(f"_txts[{i}] as {_txt(c.name)}" for i, c in enumerate(cols, start=1))
     return [
         *reset,
-        f"create temp table _pf_judged as select {number}{names}, {texts}, _reason from "
+        f"create temp table _pf_judged as select {number}{names}, {kept}, _reason from "
         f"(select *, case {reason} end as _reason "
         f"from (select {number}{typed} from _pf_batch) b) j",
-        *(mark_refs if refs else []),
-        f"create temp view _pf_checked as select {with_number} from _pf_judged",
+        f"create temp view _pf_checked as select {with_number}, {named} from _pf_judged",
     ]
+
+
+def reference_sql(entity: str) -> tuple[str | None, str] | None:
+    """DuckDB: (check, update) marking the valid rows of _pf_judged whose reference is unknown.
+
+    The update only has to run when `check` (a boolean SQL expression) finds an unknown value
+    among the batch's distinct referenced values: a third of the cost of the update's anti-joins
+    per row, which find nothing in the usual batch. `check` is None when a reference may point
+    into the batch itself (category parents): the update then always runs.
+    """
+    rules = RULES[entity]
+    conds = [(cond, code) for cond, code, _ in _checks(entity, "_pf_judged")]
+    refs = [cond for cond, code in conds if code == "unknown_reference"]
+    if not refs:
+        return None
+    update = "update _pf_judged b set _reason = 'unknown_reference' where _reason is null and ("
+    update += " or ".join(f"({cond})" for cond in refs) + ")"
+    if any(r.in_batch for r in rules.references):
+        return None, update
+    # Each condition reads only b.<its column>, so it holds for some row iff for some value.
+    check = " or ".join(
+        f"exists (select 1 from (select distinct {quote_ident(r.column)} from _pf_judged "
+        f"where _reason is null) b where {cond})"
+        for r, cond in zip(rules.references, refs, strict=True)
+    )
+    return check, update
 
 
 def message_sql(entity: str) -> str:
