@@ -151,6 +151,10 @@ def expected_share_above(
     On counts, P(Y > q) = 1 - F(floor(q)): for slow movers it is below the level's complement
     whatever q is (a part with P(Y > 0) = 4% is above any p90 at most 4% of the time).
     """
+    return float(np.mean(prob_above(mean, alpha, upper)[~np.isnan(actual)]))
+
+
+def prob_above(mean: np.ndarray, alpha: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """P(Y > upper) under NB(mean, alpha), elementwise (see expected_share_above)."""
     r, p = _nb(mean, alpha)
-    above = np.where(np.asarray(mean) > 0, stats.nbinom.sf(np.floor(upper), r, p), 0.0)
-    return float(np.mean(above[~np.isnan(actual)]))
+    return np.where(np.asarray(mean) > 0, stats.nbinom.sf(np.floor(upper), r, p), 0.0)

@@ -1,0 +1,68 @@
+"""Shortcuts of a training run: they skip work, and what they return is what the long way does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ml.forecast.backtest import GLOBAL, run_backtest
+from ml.forecast.features import ewm_paths
+from ml.forecast.global_model import GlobalModel
+from ml.forecast.history import Panel
+from ml.forecast.metrics import QUANTILES
+from ml.forecast.pipeline import run
+from ml.forecast.quantiles import expected_share_above
+from tests.ml.forecast_helpers import small_panel
+
+HORIZON = 3
+
+
+def late_panel() -> Panel:
+    """small_panel with two series that start late (some origins do not see them)."""
+    base = small_panel()
+    start, values = base.start.copy(), base.values.copy()
+    start[0], start[3] = 12, 20
+    values[0, :12] = np.nan
+    values[3, :20] = np.nan
+    return Panel(base.ids, base.periods, values, start, base.freq)
+
+
+def test_paths_of_the_whole_panel_serve_its_heads():
+    panel = late_panel()
+    paths = ewm_paths(panel.values)
+    for cut in (15, 22, len(panel.periods)):
+        known, live = panel.head(cut), panel.start < cut
+        rows = {k: p[live] for k, p in paths.items()}
+        model = GlobalModel(HORIZON)
+        a, b = model.training_set(known), model.training_set(known, rows)
+        assert a[0].equals(b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+        np.testing.assert_array_equal(a[2], b[2])
+        model.fit(known, rows)
+        np.testing.assert_array_equal(model.predict(known), model.predict(known, rows))
+
+
+def test_backtest_expected_share_above_per_rows_matches_the_direct_one():
+    bt = run_backtest(late_panel(), HORIZON, n_origins=3, names=("ADIDA", "IMAPA"))
+    for name in (GLOBAL, "IMAPA"):
+        for rows in (None, bt.classes == bt.classes[5]):
+            mask = np.ones(len(bt.classes), bool) if rows is None else rows
+            mean, actual = bt.means[name][mask], bt.actual[mask]
+            alpha = np.broadcast_to(bt.oos_alpha(name)[mask][:, :, None], mean.shape)
+            upper = bt.quantiles(name, QUANTILES)[mask][..., -1]
+            direct = expected_share_above(mean, alpha, upper, actual)
+            assert bt.score(name, QUANTILES, rows)["expected_above"] == pytest.approx(direct)
+
+
+def test_training_without_forecast_refits_the_same_global_model():
+    panel = small_panel()
+    full = run(panel, HORIZON, names=("ADIDA", "IMAPA"))
+    lean = run(panel, HORIZON, names=("ADIDA", "IMAPA"), forecast=False)
+    assert lean.choice == full.choice and lean.means == {}
+    assert lean.scores == full.scores
+    if full.global_model is None:
+        assert lean.global_model is None
+    else:
+        np.testing.assert_array_equal(
+            lean.global_model.predict(panel), full.global_model.predict(panel)
+        )
