@@ -113,16 +113,12 @@ class Backtest:
 
     def series_scores(self, name: str, levels: tuple[float, ...]) -> list[dict | None]:
         """One candidate's metrics per series over all origins (None: never scored)."""
-        qs = self.quantiles(name, levels)
-        out: list[dict | None] = []
-        for i in range(len(self.classes)):
-            actual = self.actual[i].ravel()
-            if np.isnan(actual).all():
-                out.append(None)
-                continue
-            mean, q = self.means[name][i].ravel(), qs[i].reshape(-1, len(levels))
-            out.append(metrics.score(actual, mean, q, levels))
-        return out
+        n = len(self.classes)
+        actual = self.actual.reshape(n, -1)
+        qs = self.quantiles(name, levels).reshape(n, -1, len(levels))
+        rows = metrics.score_rows(actual, self.means[name].reshape(n, -1), qs, levels)
+        scored = ~np.isnan(actual).all(axis=1)
+        return [{k: float(v[i]) for k, v in rows.items()} if scored[i] else None for i in range(n)]
 
 
 def origins(n_periods: int, horizon: int, n_origins: int) -> list[int]:
@@ -159,7 +155,7 @@ def run_backtest(
     paths = paths if paths is not None else ewm_paths(panel.values)
     for cut in cuts:
         known = panel.head(cut)
-        means, fit_s = forecast_baselines(known, horizon, names)
+        means, fit_s = forecast_baselines(known, horizon, names, together=True)
         started = time.perf_counter()
         live = panel.start < cut
         known_paths = paths if live.all() else {k: p[live] for k, p in paths.items()}

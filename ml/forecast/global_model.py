@@ -19,8 +19,10 @@ from ml.forecast.history import Panel
 
 PARAMS = {
     "loss": "poisson",
-    "learning_rate": 0.05,
-    "max_iter": 300,
+    # 200 trees at 0.075 instead of 300 at 0.05: a third less fitting and predicting, and at the
+    # m scale as accurate (README, Forecasting speed).
+    "learning_rate": 0.075,
+    "max_iter": 200,
     "max_leaf_nodes": 15,
     "min_samples_leaf": 200,
     "l2_regularization": 1.0,

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from ml.forecast.backtest import GLOBAL, run_backtest
+from ml.forecast.candidates import forecast_baselines
 from ml.forecast.features import ewm_paths
 from ml.forecast.global_model import GlobalModel
 from ml.forecast.history import Panel
-from ml.forecast.metrics import QUANTILES
+from ml.forecast.metrics import QUANTILES, score, score_rows
 from ml.forecast.pipeline import run
 from ml.forecast.quantiles import expected_share_above
 from tests.ml.forecast_helpers import small_panel
@@ -66,3 +67,29 @@ def test_training_without_forecast_refits_the_same_global_model():
         np.testing.assert_array_equal(
             lean.global_model.predict(panel), full.global_model.predict(panel)
         )
+
+
+def test_scores_of_all_rows_at_once_match_one_row_at_a_time():
+    rng = np.random.default_rng(3)
+    actual = rng.poisson(2.0, (6, 10)).astype(float)
+    actual[1, :4] = np.nan
+    actual[2] = 0.0  # no demand: wQL undefined
+    actual[3] = np.nan
+    mean = rng.gamma(2.0, 1.0, (6, 10))
+    qs = np.sort(rng.gamma(2.0, 1.0, (6, 10, len(QUANTILES))), axis=-1)
+    rows = score_rows(actual, mean, qs, QUANTILES)
+    for i in (0, 1, 2, 4, 5):
+        one = score(actual[i], mean[i], qs[i], QUANTILES)
+        for key, value in one.items():
+            assert rows[key][i] == pytest.approx(value, nan_ok=True), (i, key)
+    assert all(np.isnan(v[3]) for v in rows.values())
+
+
+def test_baselines_fitted_together_forecast_as_fitted_one_by_one():
+    panel = late_panel().head(22)
+    names = ("ADIDA", "IMAPA", "TSB", "CrostonOptimized", "SeasonalNaive")
+    alone, _ = forecast_baselines(panel, HORIZON, names)
+    together, seconds = forecast_baselines(panel, HORIZON, names, together=True)
+    assert together.keys() == alone.keys() and seconds.keys() == alone.keys()
+    for name in names:
+        np.testing.assert_array_equal(together[name], alone[name])
