@@ -56,16 +56,26 @@ def nb_parts(
     step = 1.0 - p[walk]
     rw, mu_walk = r[walk], mu[walk]
     for j, level in enumerate(levels):
+        # The elements still below the level walk on in compact copies (no gather and scatter of
+        # every array at every step); each is written back when it stops.
         short = np.flatnonzero(cdf < level)
+        sk, sr, sstep, scdf = k[short], rw[short], step[short], cdf[short]
+        sprev, spmf, smu = prev[short], pmf[short], mu_walk[short]
         while short.size:
-            pmf[short] *= (k[short] + rw[short]) / (k[short] + 1.0) * step[short]
-            k[short] += 1.0
-            prev[short] = cdf[short]
-            cdf[short] += pmf[short]
+            spmf *= (sk + sr) / (sk + 1.0) * sstep
+            sk += 1.0
+            sprev = scdf.copy()
+            scdf += spmf
             # Rounding can leave a cdf a hair below a level forever: stop once past the mean with
             # the pmf spent.
-            spent = (k[short] > mu_walk[short]) & (pmf[short] < 1e-15)
-            short = short[(cdf[short] < level) & ~spent]
+            spent = (sk > smu) & (spmf < 1e-15)
+            go = (scdf < level) & ~spent
+            if go.all():
+                continue
+            done = short[~go]
+            k[done], cdf[done], prev[done], pmf[done] = sk[~go], scdf[~go], sprev[~go], spmf[~go]
+            short, sk, sr, sstep = short[go], sk[go], sr[go], sstep[go]
+            scdf, sprev, spmf, smu = scdf[go], sprev[go], spmf[go], smu[go]
         k_out[walk, j] = k
         frac_out[walk, j] = np.clip((level - prev) / np.maximum(pmf, 1e-300), 0.0, 1.0)
     rest = np.flatnonzero(mu > MAX_WALK_MEAN)

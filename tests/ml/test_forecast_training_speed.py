@@ -12,7 +12,7 @@ from ml.forecast.global_model import GlobalModel
 from ml.forecast.history import Panel
 from ml.forecast.metrics import QUANTILES, score, score_rows
 from ml.forecast.pipeline import run
-from ml.forecast.quantiles import expected_share_above
+from ml.forecast.quantiles import expected_share_above, nb_parts
 from tests.ml.forecast_helpers import small_panel
 
 HORIZON = 3
@@ -93,3 +93,20 @@ def test_baselines_fitted_together_forecast_as_fitted_one_by_one():
     assert together.keys() == alone.keys() and seconds.keys() == alone.keys()
     for name in names:
         np.testing.assert_array_equal(together[name], alone[name])
+
+
+def test_pmf_walk_stops_each_element_where_scipy_does():
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    mean = rng.gamma(0.5, 8.0, 3_000)  # elements leave the walk at many different steps
+    alpha = np.where(rng.random(3_000) < 0.3, 0.0, rng.gamma(1.0, 0.5, 3_000))
+    k, frac = nb_parts(mean, alpha, QUANTILES)
+    r = 1 / np.clip(alpha, 1e-6, None)
+    p = r / (r + mean)
+    for j, q in enumerate(QUANTILES):
+        expected = stats.nbinom.ppf(q, r, p)
+        np.testing.assert_array_equal(k[:, j], np.where(mean > 0, expected, 0))
+        below = stats.nbinom.cdf(expected - 1, r, p)
+        share = (q - below) / stats.nbinom.pmf(expected, r, p)
+        np.testing.assert_allclose(frac[:, j], np.clip(share, 0, 1), rtol=1e-6, atol=1e-9)
