@@ -16,13 +16,14 @@ import numpy as np
 from ml.forecast import metrics
 from ml.forecast.candidates import NAMES, forecast_baselines
 from ml.forecast.classes import CLASSES, classify
+from ml.forecast.features import ewm_paths
 from ml.forecast.global_model import MAX_ROWS, GlobalModel
 from ml.forecast.history import Panel
 from ml.forecast.quantiles import (
     continuous,
-    expected_share_above,
     fit_shift,
     nb_parts,
+    prob_above,
     series_dispersion,
 )
 
@@ -48,9 +49,12 @@ class Backtest:
     per_class: dict[str, str] = field(default_factory=dict)
     # The global model of the last origin: its forecast window is held out (feature importance).
     last_global: GlobalModel | None = None
-    # Per (candidate, levels): quantile parts and quantiles at every origin (scored many times).
+    # Per (candidate, levels): quantile parts and quantiles at every origin, and per candidate
+    # its out-of-sample dispersion (each is scored overall and per class: computed once).
     _parts: dict = field(default_factory=dict, repr=False)
     _quantiles: dict = field(default_factory=dict, repr=False)
+    _oos_alpha: dict = field(default_factory=dict, repr=False)
+    _above: dict = field(default_factory=dict, repr=False)
 
     def alpha(self, name: str, exclude: int | None = None) -> np.ndarray:
         """Per-series dispersion from the errors at every origin but `exclude`."""
@@ -61,9 +65,12 @@ class Backtest:
 
     def oos_alpha(self, name: str) -> np.ndarray:
         """Dispersion for each origin from the other origins' errors, series x origins."""
-        cuts = range(len(self.cuts))
-        single = len(self.cuts) == 1
-        return np.stack([self.alpha(name, None if single else o) for o in cuts], axis=1)
+        if name not in self._oos_alpha:
+            cuts = range(len(self.cuts))
+            single = len(self.cuts) == 1
+            alphas = [self.alpha(name, None if single else o) for o in cuts]
+            self._oos_alpha[name] = np.stack(alphas, axis=1)
+        return self._oos_alpha[name]
 
     def parts(self, name: str, levels: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
         """nb_parts at every origin with out-of-sample dispersion (series x origins x horizon x
@@ -95,23 +102,23 @@ class Backtest:
         rows = np.ones(len(self.classes), bool) if rows is None else rows
         mean, actual = self.means[name][rows], self.actual[rows]
         qs = self.quantiles(name, levels)[rows]
-        alpha = np.broadcast_to(self.oos_alpha(name)[rows][:, :, None], mean.shape)
         out = metrics.score(actual.ravel(), mean.ravel(), qs.reshape(-1, len(levels)), levels)
-        out["expected_above"] = expected_share_above(mean, alpha, qs[..., -1], actual)
+        # = expected_share_above on the rows, from the model-implied P(Y > p90) of all rows.
+        if (name, levels) not in self._above:
+            alpha = np.broadcast_to(self.oos_alpha(name)[:, :, None], self.means[name].shape)
+            upper = self.quantiles(name, levels)[..., -1]
+            self._above[name, levels] = prob_above(self.means[name], alpha, upper)
+        out["expected_above"] = float(np.mean(self._above[name, levels][rows][~np.isnan(actual)]))
         return out
 
     def series_scores(self, name: str, levels: tuple[float, ...]) -> list[dict | None]:
         """One candidate's metrics per series over all origins (None: never scored)."""
-        qs = self.quantiles(name, levels)
-        out: list[dict | None] = []
-        for i in range(len(self.classes)):
-            actual = self.actual[i].ravel()
-            if np.isnan(actual).all():
-                out.append(None)
-                continue
-            mean, q = self.means[name][i].ravel(), qs[i].reshape(-1, len(levels))
-            out.append(metrics.score(actual, mean, q, levels))
-        return out
+        n = len(self.classes)
+        actual = self.actual.reshape(n, -1)
+        qs = self.quantiles(name, levels).reshape(n, -1, len(levels))
+        rows = metrics.score_rows(actual, self.means[name].reshape(n, -1), qs, levels)
+        scored = ~np.isnan(actual).all(axis=1)
+        return [{k: float(v[i]) for k, v in rows.items()} if scored[i] else None for i in range(n)]
 
 
 def origins(n_periods: int, horizon: int, n_origins: int) -> list[int]:
@@ -133,20 +140,27 @@ def run_backtest(
     n_origins: int = 3,
     names: tuple[str, ...] = NAMES,
     max_rows: int = MAX_ROWS,
+    paths: dict[str, np.ndarray] | None = None,
 ) -> Backtest:
     """Every candidate (the statsforecast `names`, the global model trained on at most
-    `max_rows` rows, the ensembles whose members are all there) at each origin."""
+    `max_rows` rows, the ensembles whose members are all there) at each origin.
+
+    `paths`: ewm_paths of the panel, if already computed (else computed here, once for all
+    origins)."""
     cuts = origins(len(panel.periods), horizon, n_origins)
     if not cuts:
         raise ValueError(f"history of {len(panel.periods)} periods is too short to backtest")
     per_origin: dict[str, list[np.ndarray]] = {name: [] for name in (*names, GLOBAL)}
     seconds: dict[str, float] = dict.fromkeys(per_origin, 0.0)
+    paths = paths if paths is not None else ewm_paths(panel.values)
     for cut in cuts:
         known = panel.head(cut)
-        means, fit_s = forecast_baselines(known, horizon, names)
+        means, fit_s = forecast_baselines(known, horizon, names, together=True)
         started = time.perf_counter()
-        last_global = GlobalModel(horizon, max_rows=max_rows).fit(known)
-        means[GLOBAL] = last_global.predict(known)
+        live = panel.start < cut
+        known_paths = paths if live.all() else {k: p[live] for k, p in paths.items()}
+        last_global = GlobalModel(horizon, max_rows=max_rows).fit(known, known_paths)
+        means[GLOBAL] = last_global.predict(known, known_paths)
         fit_s[GLOBAL] = time.perf_counter() - started
         for name, mean in means.items():
             per_origin[name].append(_place(panel, cut, mean))

@@ -72,3 +72,26 @@ def score(
         "above_top": share_above(actual, quantiles[:, -1]),
         "below_bottom": share_below(actual, quantiles[:, 0]),
     }
+
+
+def score_rows(
+    actual: np.ndarray, mean: np.ndarray, quantiles: np.ndarray, levels: tuple[float, ...]
+) -> dict[str, np.ndarray]:
+    """`score` of each row of (rows x points) matrices at once (quantiles: rows x points x
+    levels); a row without any actual gets NaN. One pass instead of a call per row: the
+    accuracy of thousands of series at training time."""
+    keep = ~np.isnan(actual)
+    n = keep.sum(axis=1)
+    a = np.where(keep, actual, 0.0)
+    err = np.where(keep, mean - a, 0.0)
+    qs = np.where(keep[..., None], quantiles, 0.0)
+    denom = np.abs(a).sum(axis=1)
+    pin = [2 * pinball(a, qs[..., j], q).sum(axis=1) for j, q in enumerate(levels)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return {
+            "rmse": np.sqrt((err**2).sum(axis=1) / n),
+            "bias": err.sum(axis=1) / n,
+            "wql": np.where(denom > 0, np.mean(pin, axis=0) / denom, np.nan),
+            "above_top": (keep & (a > qs[..., -1])).sum(axis=1) / n,
+            "below_bottom": (keep & (a < qs[..., 0])).sum(axis=1) / n,
+        }

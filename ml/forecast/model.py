@@ -81,7 +81,7 @@ def train(
     levels: tuple[float, ...] = QUANTILES,
 ) -> tuple[ForecastModel, Forecast]:
     """Backtest, choose and refit on the panel; the artifact and the run's details."""
-    fc = run(panel, horizon, levels, n_origins, names=names, max_rows=max_rows)
+    fc = run(panel, horizon, levels, n_origins, names=names, max_rows=max_rows, forecast=False)
     alpha = fc.backtest.alpha(fc.choice)
     model = ForecastModel(
         horizon=horizon,

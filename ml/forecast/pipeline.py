@@ -17,6 +17,7 @@ from ml.forecast.backtest import (
     run_backtest,
 )
 from ml.forecast.candidates import NAMES, forecast_baselines
+from ml.forecast.features import ewm_paths
 from ml.forecast.global_model import MAX_ROWS, GlobalModel
 from ml.forecast.history import Panel
 from ml.forecast.metrics import QUANTILES
@@ -27,7 +28,7 @@ from ml.forecast.quantiles import nb_quantiles
 class Forecast:
     panel: Panel
     choice: str
-    means: dict[str, np.ndarray]  # refitted candidates, series x horizon
+    means: dict[str, np.ndarray]  # refitted candidates, series x horizon (none: forecast=False)
     backtest: Backtest
     scores: dict[str, dict]
     fit_seconds: dict[str, float]
@@ -72,9 +73,11 @@ def candidate_means(
     names: list[str],
     global_model: GlobalModel | None = None,
     max_rows: int = MAX_ROWS,
+    paths: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, float], GlobalModel | None]:
     """The named candidates on the panel, the fit seconds of each, and the global model
-    (`global_model` if given, already fitted, else fitted here when a candidate needs it).
+    (`global_model` if given, already fitted, else fitted here when a candidate needs it;
+    `paths`: the panel's ewm_paths if already computed).
 
     Each model forecasts only the series a candidate needs it for (NaN elsewhere): statsforecast's
     models are local, so a per-class choice refits them on their classes only.
@@ -96,10 +99,14 @@ def candidate_means(
     if GLOBAL in need:
         started = time.perf_counter()
         # Trained on every series (a global model learns from all), forecast where needed.
-        global_model = global_model or GlobalModel(horizon, max_rows=max_rows).fit(panel)
+        global_model = global_model or GlobalModel(horizon, max_rows=max_rows).fit(panel, paths)
         means[GLOBAL] = np.full((len(panel.ids), horizon), np.nan)
-        if need[GLOBAL].any():
-            means[GLOBAL][need[GLOBAL]] = global_model.predict(panel.select(need[GLOBAL]))
+        rows = need[GLOBAL]
+        if rows.any():
+            rows_paths = paths
+            if paths is not None and not rows.all():
+                rows_paths = {k: p[rows] for k, p in paths.items()}
+            means[GLOBAL][rows] = global_model.predict(panel.select(rows), rows_paths)
         seconds[GLOBAL] = time.perf_counter() - started
     # Every ensemble of fitted members: a per-class pick may be one.
     for name, members in ENSEMBLES.items():
@@ -122,17 +129,29 @@ def run(
     every_candidate: bool = False,
     names: tuple[str, ...] = NAMES,
     max_rows: int = MAX_ROWS,
+    forecast: bool = True,
 ) -> Forecast:
     """Backtest on the panel, choose, and forecast the `horizon` periods after it.
 
     Only the choice is refitted on the whole panel unless every_candidate (the benchmark).
     `names` are the statsforecast candidates; the global model trains on at most `max_rows` rows.
+    Without `forecast` (training an artifact, which forecasts when scored) only the global model
+    is refitted, if the choice uses it, and no means are computed.
     """
-    bt = run_backtest(panel, horizon, n_origins, names, max_rows)
+    # The EWM paths of the whole panel serve every origin's fit and the refit.
+    paths = ewm_paths(panel.values)
+    bt = run_backtest(panel, horizon, n_origins, names, max_rows, paths)
     choice, scores = choose(bt, levels)
+    if not forecast:
+        global_model, seconds = None, {}
+        if GLOBAL in rows_needed([choice], bt.per_class, bt.classes):
+            started = time.perf_counter()
+            global_model = GlobalModel(horizon, max_rows=max_rows).fit(panel, paths)
+            seconds[GLOBAL] = time.perf_counter() - started
+        return Forecast(panel, choice, {}, bt, scores, seconds, global_model)
     fitted = list(bt.means) if every_candidate else [choice]
     means, seconds, global_model = candidate_means(
-        panel, horizon, bt.per_class, bt.classes, fitted, max_rows=max_rows
+        panel, horizon, bt.per_class, bt.classes, fitted, max_rows=max_rows, paths=paths
     )
     return Forecast(panel, choice, means, bt, scores, seconds, global_model)
 

@@ -56,16 +56,26 @@ def nb_parts(
     step = 1.0 - p[walk]
     rw, mu_walk = r[walk], mu[walk]
     for j, level in enumerate(levels):
+        # The elements still below the level walk on in compact copies (no gather and scatter of
+        # every array at every step); each is written back when it stops.
         short = np.flatnonzero(cdf < level)
+        sk, sr, sstep, scdf = k[short], rw[short], step[short], cdf[short]
+        sprev, spmf, smu = prev[short], pmf[short], mu_walk[short]
         while short.size:
-            pmf[short] *= (k[short] + rw[short]) / (k[short] + 1.0) * step[short]
-            k[short] += 1.0
-            prev[short] = cdf[short]
-            cdf[short] += pmf[short]
+            spmf *= (sk + sr) / (sk + 1.0) * sstep
+            sk += 1.0
+            sprev = scdf.copy()
+            scdf += spmf
             # Rounding can leave a cdf a hair below a level forever: stop once past the mean with
             # the pmf spent.
-            spent = (k[short] > mu_walk[short]) & (pmf[short] < 1e-15)
-            short = short[(cdf[short] < level) & ~spent]
+            spent = (sk > smu) & (spmf < 1e-15)
+            go = (scdf < level) & ~spent
+            if go.all():
+                continue
+            done = short[~go]
+            k[done], cdf[done], prev[done], pmf[done] = sk[~go], scdf[~go], sprev[~go], spmf[~go]
+            short, sk, sr, sstep = short[go], sk[go], sr[go], sstep[go]
+            scdf, sprev, spmf, smu = scdf[go], sprev[go], spmf[go], smu[go]
         k_out[walk, j] = k
         frac_out[walk, j] = np.clip((level - prev) / np.maximum(pmf, 1e-300), 0.0, 1.0)
     rest = np.flatnonzero(mu > MAX_WALK_MEAN)
@@ -151,6 +161,10 @@ def expected_share_above(
     On counts, P(Y > q) = 1 - F(floor(q)): for slow movers it is below the level's complement
     whatever q is (a part with P(Y > 0) = 4% is above any p90 at most 4% of the time).
     """
+    return float(np.mean(prob_above(mean, alpha, upper)[~np.isnan(actual)]))
+
+
+def prob_above(mean: np.ndarray, alpha: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """P(Y > upper) under NB(mean, alpha), elementwise (see expected_share_above)."""
     r, p = _nb(mean, alpha)
-    above = np.where(np.asarray(mean) > 0, stats.nbinom.sf(np.floor(upper), r, p), 0.0)
-    return float(np.mean(above[~np.isnan(actual)]))
+    return np.where(np.asarray(mean) > 0, stats.nbinom.sf(np.floor(upper), r, p), 0.0)
