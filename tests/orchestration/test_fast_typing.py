@@ -1,4 +1,5 @@
-"""DuckDB's fast typing path (validate.canonical_guard) decides exactly as the gated path does.
+"""The fast typing paths (DuckDB: validate.canonical_guard; PostgreSQL: _PG_CANONICAL) decide
+exactly as the gated path does.
 
 Every value below is one a plain DuckDB cast reads but the contract's regular expressions reject
 (or read differently); each must be judged as before, on DuckDB and PostgreSQL alike.
@@ -10,8 +11,10 @@ import duckdb
 import pandas as pd
 import pytest
 
+from orchestration import env
 from orchestration.contract import Column
 from orchestration.defs.ingest.validate import canonical_guard, typed_expr
+from orchestration.warehouse import connect
 from tests.orchestration.ingest_helpers import (
     quarantine,
     query,
@@ -57,6 +60,22 @@ def test_fast_and_gated_typing_agree_on_edge_values(kind, values):
     taken = {v for v, _, _, fast in rows if fast}
     assert CANONICAL[kind] in taken  # the fast path does run...
     assert taken <= {v for v in values if v == v.strip()}  # ...and only on untrimmed text
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("kind", "values"), [("int", INTS), ("date", DATES), ("timestamp", STAMPS)]
+)
+def test_postgres_fast_and_gated_typing_agree_on_edge_values(kind, values, pg_database_url):
+    col = Column("v", kind)
+    with connect(env.Warehouse(pg_database_url)) as conn:
+        conn.execute("create temp table t (n int, v text)")
+        for n, v in enumerate(values):
+            conn.execute("insert into t values (?, ?)", (n, v))
+        fast, gated = typed_expr(col, {}, False), typed_expr(col, {}, False, fast=False)
+        rows = conn.fetchall(f"select v, {fast}, {gated} from t order by n")
+    assert [(v, f) for v, f, _ in rows] == [(v, g) for v, _, g in rows]
+    assert any(f is not None for _, f, _ in rows)
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -168,8 +168,20 @@ def _any_key_stored(conn: Connection, entity: str) -> bool:
         sql = f"select exists (select 1 from {raw} s join _pf_judged k on {on} "
         sql += "where k._reason is null)"
     else:
-        # One key-index probe per batch row: OFFSET 0 keeps PostgreSQL from turning this into a
-        # join, which it would plan blind (temp tables have no statistics) and could nest-loop.
+        # First one index range probe: when no stored key's first column lies within the batch's
+        # range, no key is stored (the usual feed, whose new ids follow the stored ones).
+        first = quote_ident(RULES[entity].key[0])
+        lo, hi = conn.fetchall(
+            f"select min({first}), max({first}) from _pf_judged where _reason is null"
+        )[0]
+        if lo is None:
+            return False
+        in_range = f"select exists (select 1 from {raw} where {first} between ? and ?)"
+        if not conn.fetchall(in_range, (lo, hi))[0][0]:
+            return False
+        # Else one key-index probe per batch row: OFFSET 0 keeps PostgreSQL from turning this
+        # into a join, which it would plan blind (temp tables have no statistics) and could
+        # nest-loop.
         sql = (
             "select exists (select 1 from _pf_judged k where k._reason is null and exists "
             f"(select 1 from {raw} s where {on} offset 0))"

@@ -84,6 +84,21 @@ _CANONICAL = {
 }
 
 
+# PostgreSQL has no try_cast: its fast path is a cheaper test than the gated regular expressions
+# that admits only the canonical spelling, which they accept and read to the same value (days up
+# to 28 exist in every month; sessions run in UTC, so a timestamp without an offset casts alike).
+_PG_CANONICAL = {
+    "int": ("bigint", "length({v}) between 1 and 18 and translate({v}, '0123456789', '') = ''"),
+    "date": ("date", "{v} ~ " + _lit(DATE_RE + "$") + " and substr({v}, 9, 2) <= '28'"),
+    "timestamp": (
+        "timestamp",
+        "{v} ~ "
+        + _lit(DATE_RE + "T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")
+        + " and substr({v}, 9, 2) <= '28'",
+    ),
+}
+
+
 def canonical_guard(column: Column) -> tuple[str, str]:
     """(condition, value) of DuckDB's fast path: the condition holds for canonical text only."""
     sql_type, printed, bounds = _CANONICAL[column.type]
@@ -101,9 +116,14 @@ def _duckdb_fast(column: Column, gated: str) -> str:
 def typed_expr(
     column: Column, enums: dict[str, tuple[str, ...]], is_duckdb: bool = True, fast: bool = True
 ) -> str:
-    """SQL typing one text column; `fast=False` keeps DuckDB on the gated path alone (tests)."""
+    """SQL typing one text column; `fast=False` keeps to the gated path alone (tests)."""
     if is_duckdb and fast and column.type in _CANONICAL:
         return _duckdb_fast(column, typed_expr(column, enums, is_duckdb, fast=False))
+    if not is_duckdb and fast and column.type in _PG_CANONICAL:
+        sql_type, guard = _PG_CANONICAL[column.type]
+        q = quote_ident(column.name)
+        gated = typed_expr(column, enums, is_duckdb, fast=False)
+        return f"case when {guard.replace('{v}', q)} then cast({q} as {sql_type}) else {gated} end"
     t = _clean(column.name)
     if column.type == "int":
         return f"case when {t} ~ {_lit(INT_RE)} then cast(split_part({t}, '.', 1) as bigint) end"
