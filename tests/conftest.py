@@ -127,8 +127,38 @@ WORLD_MODULES = {
 }
 
 
+# Under `pytest -n` the longest units start first, so that none of them starts last on one worker
+# while the other sits idle (xdist would order them by their number of tests). Measured order.
+LONGEST_FIRST = (
+    "shared world",
+    "tests/orchestration/test_bench_marts.py",
+    "tests/dbt/test_stock_marts_incremental.py",
+    "tests/faults/test_concurrent_runs.py",
+    "tests/dbt/test_dbt_models.py",
+    "tests/dbt/test_stockout_alerts.py",
+    "tests/orchestration/test_ingest.py",
+    "tests/orchestration/test_cli.py",
+    "tests/orchestration/test_ingest_lifecycle.py",
+    "tests/orchestration/test_quality.py",
+    "tests/faults/test_warehouse_down.py",
+    "tests/faults/test_corrupt_model.py",
+    "tests/dashboards/test_access.py",
+)
+
+
 def _module(nodeid: str) -> str:
     return nodeid.split("::")[0]
+
+
+def _unit(nodeid: str) -> str:
+    """What runs whole on one worker: the shared world's modules together, other modules alone."""
+    module = _module(nodeid)
+    return "shared world" if module in WORLD_MODULES else module
+
+
+def _start_rank(item: pytest.Item) -> int:
+    unit = _unit(item.nodeid)
+    return LONGEST_FIRST.index(unit) if unit in LONGEST_FIRST else len(LONGEST_FIRST)
 
 
 def _uses_the_world(item: pytest.Item) -> bool:
@@ -142,16 +172,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     strays = sorted({_module(i.nodeid) for i in items if _uses_the_world(i)} - WORLD_MODULES)
     if strays:
         raise pytest.UsageError(f"add to WORLD_MODULES in tests/conftest.py: {', '.join(strays)}")
+    # A stable sort: each unit's tests stay together and in their order.
+    items.sort(key=_start_rank)
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """`pytest -n`: each module runs whole on one worker, in order (a module-scoped fixture is
-    built once), and the WORLD_MODULES run together on one worker."""
+    built once), the WORLD_MODULES run together on one worker, and the units start in collection
+    order (LONGEST_FIRST, see pytest_collection_modifyitems)."""
     from xdist.scheduler import LoadScopeScheduling
 
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            module = _module(nodeid)
-            return "shared world" if module in WORLD_MODULES else module
+            return _unit(nodeid)
 
+    config.option.loadscopereorder = False
     return ModuleScheduling(config, log)

@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 from orchestration import env
 from orchestration.generator import GeneratorConfig, generate_landing
 from orchestration.warehouse import connect
+from tests.faults.ingest_child import start
 from tests.orchestration.ingest_helpers import query, run_ingest
 
 WORLD = GeneratorConfig(parts=12, locations=2, days=75, seed=5, dirty_rate=0.02)
@@ -49,18 +48,6 @@ def pg_reference_url(require_postgres: None):
         yield url
 
 
-def _start(url: str, landing: Path, log: Path) -> subprocess.Popen:
-    child_env = {**os.environ, "PARTSFLOW_MAX_QUARANTINE_SHARE": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.faults.ingest_child", url, str(landing)],
-        cwd=env.PROJECT_ROOT,
-        env=child_env,
-        stdout=subprocess.PIPE,
-        stderr=log.open("w"),
-        text=True,
-    )
-
-
 def _wait_for(condition, seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -81,17 +68,21 @@ def test_two_runs_at_once_load_every_batch_exactly_once(warehouses, landing, tmp
     monkeypatch.setenv("PARTSFLOW_MAX_QUARANTINE_SHARE", "1")  # tiny master files, few dirty rows
     assert run_ingest(reference, landing).success
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
+    ends = [tmp_path / "first.json", tmp_path / "second.json"]
     duck = env.Warehouse(url).is_duckdb
+    environ = dict(os.environ)  # PARTSFLOW_MAX_QUARANTINE_SHARE included
     with connect(env.Warehouse(url)) if duck else contextlib.nullcontext():
         # On DuckDB the test holds the file until both runs are queued behind it, so they contend.
-        children = [_start(url, landing, log) for log in logs]
+        children = [start(url, landing, *files, environ) for files in zip(logs, ends, strict=True)]
         if duck:
             _wait_for(lambda: all(WAITING in log.read_text() for log in logs), 180, "both to wait")
     outcomes = []
-    for child in children:
-        out, _ = child.communicate(timeout=300)
-        assert child.returncode == 0, [log.read_text()[-3000:] for log in logs]
-        outcomes.append(json.loads(out.strip().splitlines()[-1]))
+    for child, end in zip(children, ends, strict=True):
+        child.join(timeout=300)
+        if child.exitcode is None:
+            child.kill()
+        assert child.exitcode == 0, [log.read_text()[-3000:] for log in logs]
+        outcomes.append(json.loads(end.read_text()))
 
     assert all(o["ok"] for o in outcomes), "\n".join(
         e[-2000:] for o in outcomes for e in o["errors"]
