@@ -17,7 +17,7 @@ $(PG_TARGETS): export PARTSFLOW_WAREHOUSE_URL ?= $(PG_URL)
 $(PG_TARGETS): export PARTSFLOW_DAGSTER_PG_URL ?= $(PG_URL)
 endif
 
-.PHONY: install manifest data materialize users serve demo test lint format dev clean docs bench test-slow \
+.PHONY: install manifest data materialize users serve demo test lint format dev clean docs bench \
 	chromium warehouse-config
 
 install: $(STAMP)
@@ -67,15 +67,10 @@ docs: manifest
 # Two pytest workers (the CI machine has 2 cores); the tests of the shared generated world stay on
 # one worker (scheduler in tests/conftest.py). `make test TEST_WORKERS=0` runs in one process.
 TEST_WORKERS ?= 2
-# `slow` tests (the `bench all` smoke run: a dbt build and a Dagster start per stage, minutes on
-# any data size) are left to `make test-slow`, which keeps `make test` inside its time budget.
 test: manifest chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow"
-
-test-slow: manifest
-	$(BIN)/pytest -m slow
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # Benchmarks: `make bench` = `partsflow bench all` at scale m on DuckDB (report and charts in
 # bench/report-m.md); `make bench SCALE=demo`, `make bench WAREHOUSE=postgres`; a single one with

@@ -130,6 +130,7 @@ WORLD_MODULES = {
 # Under `pytest -n` the longest units start first, so that none of them starts last on one worker
 # while the other sits idle (xdist would order them by their number of tests). Measured order.
 LONGEST_FIRST = (
+    "tests/orchestration/test_bench_all.py",
     "shared world",
     "tests/orchestration/test_bench_marts.py",
     "tests/dbt/test_stock_marts_incremental.py",

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from orchestration.bench_all import Settings, bench_all
 from orchestration.bench_all_report import write_report
 from orchestration.bench_all_tasks import PIPELINE_STAGES
@@ -21,9 +19,8 @@ SMALLEST = Settings(
 NUMBER = r"[\d,]+(\.\d+)?"
 
 
-# Every stage is a fresh process importing Dagster, and the marts stage is a whole dbt build: a few
-# minutes on a quiet machine whatever the data size.
-@pytest.mark.slow
+# The smoke run of `make bench` in CI. Every stage is a fresh process importing Dagster and the
+# marts stage is a whole dbt build: about 2-3 minutes whatever the data size (it starts first).
 def test_bench_all_writes_report_and_charts(tmp_path) -> None:
     result = bench_all(
         "demo", "duckdb", SMALLEST, config=TINY, data_dir=tmp_path / "landing", progress=False
