@@ -31,8 +31,9 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict
 from multiprocessing import get_context
 from pathlib import Path
@@ -422,6 +423,21 @@ def _drop_database(admin_url: str, name: str) -> None:
         )
 
 
+@contextmanager
+def fresh_warehouse(kind: str, pg_admin_url: str) -> Iterator[str]:
+    """The URL of an empty warehouse, removed afterwards: a DuckDB file in a temporary folder or
+    a throwaway database on the PostgreSQL server at `pg_admin_url`."""
+    if kind == "duckdb":
+        with tempfile.TemporaryDirectory(prefix="partsflow-bench-") as tmp:
+            yield f"duckdb:///{Path(tmp).resolve()}/bench.duckdb"
+        return
+    name, url = _create_database(pg_admin_url)
+    try:
+        yield url
+    finally:
+        _drop_database(pg_admin_url, name)
+
+
 # --------------------------------------------------------------------------------------------
 # Targets, entry point, report
 # --------------------------------------------------------------------------------------------
@@ -485,32 +501,23 @@ def bench_ingest(
     name, data_dir, marker, generated = bench_dataset(scale, config, data_dir, warehouses, progress)
     expected_rows = sum(marker["rows"].values())
 
+    admin = pg_admin_url or env.test_postgres_url()
     runs: list[dict[str, Any]] = []
-    if "duckdb" in warehouses:
-        with tempfile.TemporaryDirectory(prefix="partsflow-bench-") as tmp:
-            url = f"duckdb:///{Path(tmp).resolve()}/bench.duckdb"
-            runs.append(
-                _in_fresh_process(
-                    _bench_warehouse, "duckdb", url, str(data_dir), expected_rows, progress
-                )
-            )
-    if "postgres" in warehouses:
-        admin = pg_admin_url or env.test_postgres_url()
-        problem = _pg_problem(admin)
+    for kind in ("duckdb", "postgres"):
+        if kind not in warehouses:
+            continue
+        problem = _pg_problem(admin) if kind == "postgres" else None
         if problem is not None:
             note = f"PostgreSQL skipped: not reachable at {admin}: {problem}"
             print(note, file=sys.stderr)
-            runs.append({"warehouse": "postgres", "status": "skipped", "note": note})
-        else:
-            db_name, url = _create_database(admin)
-            try:
-                runs.append(
-                    _in_fresh_process(
-                        _bench_warehouse, "postgres", url, str(data_dir), expected_rows, progress
-                    )
+            runs.append({"warehouse": kind, "status": "skipped", "note": note})
+            continue
+        with fresh_warehouse(kind, admin) as url:
+            runs.append(
+                _in_fresh_process(
+                    _bench_warehouse, kind, url, str(data_dir), expected_rows, progress
                 )
-            finally:
-                _drop_database(admin, db_name)
+            )
     for run in runs:
         if run["status"] == "ok":
             run["targets"] = _targets(run)

@@ -18,7 +18,6 @@ import json
 import resource
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,13 +30,12 @@ from orchestration import env
 from orchestration.bench import (
     ENTITY_ORDER,
     MAX_PEAK_MB,
-    _create_database,
-    _drop_database,
     _entity_files,
     _in_fresh_process,
     _num,
     _pg_problem,
     bench_dataset,
+    fresh_warehouse,
 )
 from orchestration.generator import GeneratorConfig
 
@@ -154,21 +152,12 @@ def bench_landing(
     _, source, _, _ = bench_dataset("demo", source_config, source_dir, (warehouse,), progress)
     work_dir = Path(work_dir) if work_dir else env.PROJECT_ROOT / "data" / "bench" / "landing"
     landing = build_landing(source, work_dir, small_files, int(big_gb * 1e9))
-    if warehouse == "postgres":
-        admin = env.test_postgres_url()
-        problem = _pg_problem(admin)
-        if problem is not None:
-            raise RuntimeError(f"PostgreSQL not reachable at {admin}: {problem}")
-        name, url = _create_database(admin)
-        try:
-            run = _in_fresh_process(_ingest, url, str(work_dir), progress)
-        finally:
-            _drop_database(admin, name)
-    else:
-        with tempfile.TemporaryDirectory(prefix="partsflow-landing-") as tmp:
-            run = _in_fresh_process(
-                _ingest, f"duckdb:///{Path(tmp).resolve()}/landing.duckdb", str(work_dir), progress
-            )
+    admin = env.test_postgres_url()
+    problem = _pg_problem(admin) if warehouse == "postgres" else None
+    if problem is not None:
+        raise RuntimeError(f"PostgreSQL not reachable at {admin}: {problem}")
+    with fresh_warehouse(warehouse, admin) as url:
+        run = _in_fresh_process(_ingest, url, str(work_dir), progress)
     rows = landing["small_rows"] + landing["big_rows"]
     tx = run["transactions"]
     counts_exact = tx["rows_read"] == tx["rows_loaded"] == run["stored_transactions"] == rows

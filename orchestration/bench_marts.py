@@ -30,14 +30,13 @@ from typing import Any
 from orchestration import env
 from orchestration.bench import (
     ENTITY_ORDER,
-    _create_database,
-    _drop_database,
     _entity_files,
     _in_fresh_process,
     _num,
     _pg_problem,
     _table,
     bench_dataset,
+    fresh_warehouse,
 )
 from orchestration.generator import GeneratorConfig
 
@@ -229,32 +228,20 @@ def bench_marts(
     """Ingest + `dbt build` per warehouse, and the pandas reference on the first one."""
     name, data_dir, marker, generated = bench_dataset(scale, config, data_dir, warehouses, progress)
 
+    admin = pg_admin_url or env.test_postgres_url()
     runs: list[dict[str, Any]] = []
     reference_done = False
     for kind in ("duckdb", "postgres"):
         if kind not in warehouses:
             continue
-        if kind == "duckdb":
-            with tempfile.TemporaryDirectory(prefix="partsflow-bench-") as tmp:
-                url = f"duckdb:///{Path(tmp).resolve()}/bench.duckdb"
-                run = _in_fresh_process(
-                    _bench_warehouse, kind, url, str(data_dir), not reference_done
-                )
-        else:
-            admin = pg_admin_url or env.test_postgres_url()
-            problem = _pg_problem(admin)
-            if problem is not None:
-                note = f"PostgreSQL skipped: not reachable at {admin}: {problem}"
-                print(note, file=sys.stderr)
-                runs.append({"warehouse": kind, "status": "skipped", "note": note})
-                continue
-            db_name, url = _create_database(admin)
-            try:
-                run = _in_fresh_process(
-                    _bench_warehouse, kind, url, str(data_dir), not reference_done
-                )
-            finally:
-                _drop_database(admin, db_name)
+        problem = _pg_problem(admin) if kind == "postgres" else None
+        if problem is not None:
+            note = f"PostgreSQL skipped: not reachable at {admin}: {problem}"
+            print(note, file=sys.stderr)
+            runs.append({"warehouse": kind, "status": "skipped", "note": note})
+            continue
+        with fresh_warehouse(kind, admin) as url:
+            run = _in_fresh_process(_bench_warehouse, kind, url, str(data_dir), not reference_done)
         reference_done = reference_done or "reference" in run
         runs.append(run)
 
@@ -265,9 +252,8 @@ def bench_marts(
         ratio = reference["seconds"] / run["feature_seconds"] if reference else None
         run["speedup"] = ratio
         # The issue's targets are set for DuckDB; PostgreSQL's numbers are printed beside them.
-        run["targets"] = {}
-        if run["warehouse"] == "duckdb":
-            run["targets"] = {
+        run["targets"] = (
+            {
                 f"features >= {MIN_FEATURE_SPEEDUP:g}x pandas": {
                     "value": ratio,
                     "met": ratio is not None and ratio >= MIN_FEATURE_SPEEDUP,
@@ -277,6 +263,9 @@ def bench_marts(
                     "met": run["build_seconds"] < MAX_DUCKDB_BUILD_SECONDS,
                 },
             }
+            if run["warehouse"] == "duckdb"
+            else {}
+        )
     return {
         "scale": name,
         "config": marker["config"],

@@ -12,8 +12,9 @@ On DuckDB a value in the canonical spelling the generator and most exports write
 `2024-03-01T10:00:00`, `-12`) skips the regular expressions: it is cast once and accepted when
 printing the result gives back the text exactly and it lies in years 1000-9999. Such a text
 matches the regular expression and the gated cast reads it to the same value, so the fast path
-decides nothing on its own; every other value takes the gated path (tests/orchestration/
-test_fast_typing.py holds the edge values).
+decides nothing on its own; every other value takes the gated path. PostgreSQL, which has no
+try_cast, admits the same spellings by a test cheaper than the gated one (_PG_CANONICAL).
+tests/orchestration/test_fast_typing.py holds the edge values for both.
 """
 
 from __future__ import annotations
@@ -99,31 +100,26 @@ _PG_CANONICAL = {
 }
 
 
-def canonical_guard(column: Column) -> tuple[str, str]:
-    """(condition, value) of DuckDB's fast path: the condition holds for canonical text only."""
-    sql_type, printed, bounds = _CANONICAL[column.type]
+def canonical_guard(column: Column, is_duckdb: bool = True) -> tuple[str, str]:
+    """(condition, value) of the fast path: the condition holds for canonical text only."""
     q = quote_ident(column.name)
+    if not is_duckdb:
+        sql_type, guard = _PG_CANONICAL[column.type]
+        return guard.replace("{v}", q), f"cast({q} as {sql_type})"
+    sql_type, printed, bounds = _CANONICAL[column.type]
     v = f"try_cast({q} as {sql_type})"
-    return f"{printed.format(v=v)} = {q} and {bounds.format(v=v)}", v
-
-
-def _duckdb_fast(column: Column, gated: str) -> str:
-    """The canonical spelling cast directly, everything else through the gated expression."""
-    guard, value = canonical_guard(column)
-    return f"case when {guard} then {value} else {gated} end"
+    return f"{printed.replace('{v}', v)} = {q} and {bounds.replace('{v}', v)}", v
 
 
 def typed_expr(
     column: Column, enums: dict[str, tuple[str, ...]], is_duckdb: bool = True, fast: bool = True
 ) -> str:
     """SQL typing one text column; `fast=False` keeps to the gated path alone (tests)."""
-    if is_duckdb and fast and column.type in _CANONICAL:
-        return _duckdb_fast(column, typed_expr(column, enums, is_duckdb, fast=False))
-    if not is_duckdb and fast and column.type in _PG_CANONICAL:
-        sql_type, guard = _PG_CANONICAL[column.type]
-        q = quote_ident(column.name)
+    if fast and column.type in _CANONICAL:
+        # The canonical spelling cast directly, everything else through the gated expression.
+        guard, value = canonical_guard(column, is_duckdb)
         gated = typed_expr(column, enums, is_duckdb, fast=False)
-        return f"case when {guard.replace('{v}', q)} then cast({q} as {sql_type}) else {gated} end"
+        return f"case when {guard} then {value} else {gated} end"
     t = _clean(column.name)
     if column.type == "int":
         return f"case when {t} ~ {_lit(INT_RE)} then cast(split_part({t}, '.', 1) as bigint) end"
