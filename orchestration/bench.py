@@ -423,6 +423,17 @@ def _drop_database(admin_url: str, name: str) -> None:
         )
 
 
+def skipped_run(kind: str, pg_admin_url: str) -> dict[str, Any] | None:
+    """A run marked skipped (and said on stderr) when `kind` is postgres and the server is not
+    reachable; None when the warehouse can run."""
+    problem = _pg_problem(pg_admin_url) if kind == "postgres" else None
+    if problem is None:
+        return None
+    note = f"PostgreSQL skipped: not reachable at {pg_admin_url}: {problem}"
+    print(note, file=sys.stderr)
+    return {"warehouse": kind, "status": "skipped", "note": note}
+
+
 @contextmanager
 def fresh_warehouse(kind: str, pg_admin_url: str) -> Iterator[str]:
     """The URL of an empty warehouse, removed afterwards: a DuckDB file in a temporary folder or
@@ -506,11 +517,9 @@ def bench_ingest(
     for kind in ("duckdb", "postgres"):
         if kind not in warehouses:
             continue
-        problem = _pg_problem(admin) if kind == "postgres" else None
-        if problem is not None:
-            note = f"PostgreSQL skipped: not reachable at {admin}: {problem}"
-            print(note, file=sys.stderr)
-            runs.append({"warehouse": kind, "status": "skipped", "note": note})
+        skipped = skipped_run(kind, admin)
+        if skipped:
+            runs.append(skipped)
             continue
         with fresh_warehouse(kind, admin) as url:
             runs.append(

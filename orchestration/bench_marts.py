@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -33,10 +32,10 @@ from orchestration.bench import (
     _entity_files,
     _in_fresh_process,
     _num,
-    _pg_problem,
     _table,
     bench_dataset,
     fresh_warehouse,
+    skipped_run,
 )
 from orchestration.generator import GeneratorConfig
 
@@ -234,11 +233,9 @@ def bench_marts(
     for kind in ("duckdb", "postgres"):
         if kind not in warehouses:
             continue
-        problem = _pg_problem(admin) if kind == "postgres" else None
-        if problem is not None:
-            note = f"PostgreSQL skipped: not reachable at {admin}: {problem}"
-            print(note, file=sys.stderr)
-            runs.append({"warehouse": kind, "status": "skipped", "note": note})
+        skipped = skipped_run(kind, admin)
+        if skipped:
+            runs.append(skipped)
             continue
         with fresh_warehouse(kind, admin) as url:
             run = _in_fresh_process(_bench_warehouse, kind, url, str(data_dir), not reference_done)
