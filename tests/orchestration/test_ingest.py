@@ -184,14 +184,18 @@ def test_duplicates_across_batches_and_files_delivered_twice(url, tmp_path):
     assert run_ingest(url, landing).success
     write_csv(landing, "transactions", "b.csv", [tx("T1"), tx("T2", qty="9"), tx("T3")])
     shutil.copy(landing / "transactions" / "a.csv", landing / "transactions" / "a_again.csv")
+    # Two new files with one content in one run: one batch too.
+    write_csv(landing, "transactions", "c.csv", [tx("T4")])
+    shutil.copy(landing / "transactions" / "c.csv", landing / "transactions" / "c_twin.csv")
     run_ingest(url, landing)
     b = batches(url, "transactions").set_index("file_name")
     assert "a_again.csv" not in b.index  # same content hash: the same batch, never read again
+    assert "c_twin.csv" not in b.index and b.loc["c.csv", "rows_loaded"] == 1
     assert b.loc[
         "b.csv", ["rows_read", "rows_loaded", "rows_duplicate", "rows_quarantined"]
     ].tolist() == [3, 1, 1, 1]
     assert quarantine(url, "transactions") == {2: "conflicting_duplicate"}
-    assert query(url, "select count(*) as n from raw.transactions")["n"][0] == 3
+    assert query(url, "select count(*) as n from raw.transactions")["n"][0] == 4
 
 
 def test_purchase_order_updates_out_of_order(url, tmp_path):

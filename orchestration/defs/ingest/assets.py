@@ -5,7 +5,7 @@ import dagster as dg
 from orchestration import env
 from orchestration.contract import CONTRACT
 from orchestration.defs.ingest.batches import ingest_erp_changes, ingest_file
-from orchestration.defs.ingest.files import file_hash, landing_files
+from orchestration.defs.ingest.files import landing_files, new_files
 from orchestration.defs.ingest.loader import BatchResult
 from orchestration.defs.ingest.raw_tables import RAW_SCHEMA, ensure_raw_tables, known_hashes
 from orchestration.defs.ingest.rules import RULES
@@ -78,18 +78,15 @@ def ingest_entity(
             if erp_result is not None:
                 results.append(erp_result)
                 context.log.info(f"{entity} from the ERP: {erp_result.as_dict()}")
-        for i, path in enumerate(files, start=1):
-            digest = file_hash(path)
-            if digest in known:
-                continue
+        position = {path: i for i, path in enumerate(files, start=1)}
+        for path, digest in new_files(files, known):
             result = ingest_file(conn, entity, path, digest)
             if result is None:
                 continue
-            known.add(digest)
             results.append(result)
             context.log.info(
-                f"[{i}/{len(files)}] {entity} {path.name}: read {result.rows_read}, loaded "
-                f"{result.rows_loaded}, duplicates {result.rows_duplicate}, quarantined "
+                f"[{position[path]}/{len(files)}] {entity} {path.name}: read {result.rows_read}, "
+                f"loaded {result.rows_loaded}, duplicates {result.rows_duplicate}, quarantined "
                 f"{result.rows_quarantined}" + (f" ({result.message})" if result.message else "")
             )
         suite = _suite_check(conn, entity, results)
