@@ -10,6 +10,7 @@ import re
 from orchestration.bench_all import Settings, bench_all
 from orchestration.bench_all_report import write_report
 from orchestration.bench_all_tasks import PIPELINE_STAGES
+
 SMALLEST = Settings(
     reference_pairs=10, reference_rows=150, forecast_series=30, quick_grid=True, holdout_days=56
 )
