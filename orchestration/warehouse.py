@@ -208,6 +208,16 @@ def _open_duckdb(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             time.sleep(LOCK_POLL_SECONDS)
 
 
+def configure_duckdb(raw: duckdb.DuckDBPyConnection) -> None:
+    """Settings of every DuckDB connection (a cursor of one included)."""
+    raw.execute("set TimeZone = 'UTC'")  # timestamps without an offset are UTC
+    # Its progress bar would print into run logs and command output.
+    raw.execute("set enable_progress_bar = false")
+    # DuckDB would buffer up to 80% of RAM; a bound keeps large ingests predictable (it spills
+    # to disk beyond it).
+    raw.execute("set memory_limit = ?", (duckdb_memory_limit(),))
+
+
 @contextmanager
 def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connection]:
     """Open a short-lived connection; DuckDB allows one writer process, so never hold it long."""
@@ -215,12 +225,7 @@ def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connectio
         path = warehouse.duckdb_path
         path.parent.mkdir(parents=True, exist_ok=True)
         raw = _open_duckdb(path, read_only)
-        raw.execute("set TimeZone = 'UTC'")  # timestamps without an offset are UTC
-        # Its progress bar would print into run logs and command output.
-        raw.execute("set enable_progress_bar = false")
-        # DuckDB would buffer up to 80% of RAM; a bound keeps large ingests predictable (it
-        # spills to disk beyond it).
-        raw.execute("set memory_limit = ?", (duckdb_memory_limit(),))
+        configure_duckdb(raw)
         try:
             yield Connection(warehouse, raw)
         finally:

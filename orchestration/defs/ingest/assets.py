@@ -4,10 +4,11 @@ import dagster as dg
 
 from orchestration import env
 from orchestration.contract import CONTRACT
-from orchestration.defs.ingest.batches import ingest_erp_changes, ingest_file
+from orchestration.defs.ingest.batches import ingest_erp_changes
 from orchestration.defs.ingest.files import landing_files, new_files
 from orchestration.defs.ingest.loader import BatchResult
 from orchestration.defs.ingest.raw_tables import RAW_SCHEMA, ensure_raw_tables, known_hashes
+from orchestration.defs.ingest.read_ahead import ingest_files
 from orchestration.defs.ingest.rules import RULES
 from orchestration.resources import ErpResource, LandingZoneResource, WarehouseResource
 from orchestration.warehouse import Connection
@@ -79,8 +80,7 @@ def ingest_entity(
                 results.append(erp_result)
                 context.log.info(f"{entity} from the ERP: {erp_result.as_dict()}")
         position = {path: i for i, path in enumerate(files, start=1)}
-        for path, digest in new_files(files, known):
-            result = ingest_file(conn, entity, path, digest)
+        for path, result in ingest_files(conn, entity, new_files(files, known)):
             if result is None:
                 continue
             results.append(result)

@@ -11,6 +11,7 @@ import pyarrow as pa
 from orchestration.contract import column_names
 from orchestration.defs.ingest.loader import (
     BatchResult,
+    judge_staged_batch,
     load_staged_batch,
     record_unparseable,
     utcnow,
@@ -35,11 +36,33 @@ def batch_id_for(entity: str, digest: str) -> str:
 
 def ingest_file(conn: Connection, entity: str, path: Path, digest: str) -> BatchResult | None:
     """Load one landing file exactly once; None when another run loaded it first."""
+    return store_file(conn, entity, path, digest, judge_file(conn, entity, path))
+
+
+def judge_file(conn: Connection, entity: str, path: Path) -> RawRows | UnparseableFile:
+    """Stage the file and judge its rows into temp tables, outside any transaction: this reads
+    nothing stored, so it may run while the previous batch commits (read_ahead.py)."""
+    try:
+        raw_rows = stage_file(conn, entity, path)
+        judge_staged_batch(conn, entity, raw_rows)
+    except UnparseableFile as exc:
+        return exc
+    except READER_ERRORS as exc:  # a file read lazily (see stage_file) failed to parse
+        return UnparseableFile(reader_message(exc))
+    return raw_rows
+
+
+def store_file(
+    conn: Connection, entity: str, path: Path, digest: str, judged: RawRows | UnparseableFile
+) -> BatchResult | None:
+    """The judged file's batch in one transaction: checks against the stored rows, quarantine,
+    append, batch record. None when another run loaded it first."""
     batch_id = batch_id_for(entity, digest)
     started = utcnow()
     try:
+        if isinstance(judged, UnparseableFile):
+            raise judged
         with conn.transaction():
-            raw_rows = stage_file(conn, entity, path)
             try:
                 return load_staged_batch(
                     conn,
@@ -49,9 +72,10 @@ def ingest_file(conn: Connection, entity: str, path: Path, digest: str) -> Batch
                     file_hash=digest,
                     source="files",
                     started=started,
-                    raw_rows=raw_rows,
+                    raw_rows=judged,
+                    judged=True,
                 )
-            except READER_ERRORS as exc:  # a file read lazily (see stage_file) failed to parse
+            except READER_ERRORS as exc:  # the quarantine re-reads the file's raw rows
                 raise UnparseableFile(reader_message(exc)) from exc
     except UnparseableFile as exc:
         with conn.transaction():

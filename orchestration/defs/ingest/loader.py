@@ -189,6 +189,13 @@ def _any_key_stored(conn: Connection, entity: str) -> bool:
     return bool(conn.fetchall(sql)[0][0])
 
 
+def judge_staged_batch(conn: Connection, entity: str, raw_rows: RawRows) -> None:
+    """_pf_judged: `_pf_batch` typed and judged by the row rules. Temp tables only, so it may
+    run before the batch's transaction begins (read_ahead.py overlaps it with the previous one)."""
+    for statement in checked_sql(entity, conn.is_duckdb, raw_rows.numbered):
+        conn.execute(statement)
+
+
 def load_staged_batch(
     conn: Connection,
     entity: str,
@@ -200,13 +207,15 @@ def load_staged_batch(
     started: datetime,
     raw_rows: RawRows,
     requarantine: bool = True,
+    judged: bool = False,
 ) -> BatchResult:
     """Validate `_pf_batch` and write its outcome; the caller holds the transaction.
 
     `requarantine=False` (reprocessing) leaves rows that still fail where they already are.
+    `judged=True`: `judge_staged_batch` has already run (outside the transaction).
     """
-    for statement in checked_sql(entity, conn.is_duckdb, raw_rows.numbered):
-        conn.execute(statement)
+    if not judged:
+        judge_staged_batch(conn, entity, raw_rows)
     references = reference_sql(entity) if conn.is_duckdb else None
     if references:
         check, update = references
