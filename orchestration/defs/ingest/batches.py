@@ -11,6 +11,7 @@ import pyarrow as pa
 from orchestration.contract import column_names
 from orchestration.defs.ingest.loader import (
     BatchResult,
+    Judgement,
     judge_staged_batch,
     load_staged_batch,
     record_unparseable,
@@ -39,21 +40,20 @@ def ingest_file(conn: Connection, entity: str, path: Path, digest: str) -> Batch
     return store_file(conn, entity, path, digest, judge_file(conn, entity, path))
 
 
-def judge_file(conn: Connection, entity: str, path: Path) -> RawRows | UnparseableFile:
+def judge_file(conn: Connection, entity: str, path: Path) -> Judgement | UnparseableFile:
     """Stage the file and judge its rows into temp tables, outside any transaction: this reads
-    nothing stored, so it may run while the previous batch commits (read_ahead.py)."""
+    no stored row of the entity, so it may run while the previous batch commits
+    (read_ahead.py)."""
     try:
-        raw_rows = stage_file(conn, entity, path)
-        judge_staged_batch(conn, entity, raw_rows)
+        return judge_staged_batch(conn, entity, stage_file(conn, entity, path))
     except UnparseableFile as exc:
         return exc
     except READER_ERRORS as exc:  # a file read lazily (see stage_file) failed to parse
         return UnparseableFile(reader_message(exc))
-    return raw_rows
 
 
 def store_file(
-    conn: Connection, entity: str, path: Path, digest: str, judged: RawRows | UnparseableFile
+    conn: Connection, entity: str, path: Path, digest: str, judged: Judgement | UnparseableFile
 ) -> BatchResult | None:
     """The judged file's batch in one transaction: checks against the stored rows, quarantine,
     append, batch record. None when another run loaded it first."""
@@ -72,8 +72,8 @@ def store_file(
                     file_hash=digest,
                     source="files",
                     started=started,
-                    raw_rows=judged,
-                    judged=True,
+                    raw_rows=judged.raw_rows,
+                    judgement=judged,
                 )
             except READER_ERRORS as exc:  # the quarantine re-reads the file's raw rows
                 raise UnparseableFile(reader_message(exc)) from exc

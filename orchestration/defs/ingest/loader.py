@@ -189,11 +189,34 @@ def _any_key_stored(conn: Connection, entity: str) -> bool:
     return bool(conn.fetchall(sql)[0][0])
 
 
-def judge_staged_batch(conn: Connection, entity: str, raw_rows: RawRows) -> None:
-    """_pf_judged: `_pf_batch` typed and judged by the row rules. Temp tables only, so it may
-    run before the batch's transaction begins (read_ahead.py overlaps it with the previous one)."""
+@dataclass(frozen=True)
+class Judgement:
+    """A staged batch judged into _pf_judged; `repeats`: whether a valid row's key repeats in
+    it, None until the checks against stored rows of the entity itself have run."""
+
+    raw_rows: RawRows
+    repeats: bool | None
+
+
+def judge_staged_batch(conn: Connection, entity: str, raw_rows: RawRows) -> Judgement:
+    """_pf_judged: `_pf_batch` typed and judged by the row rules and (unless the entity refers
+    to itself) its references. Temp tables only, and it reads no stored row of the entity
+    itself, so it may run before the batch's transaction begins (read_ahead.py overlaps it with
+    the previous batch's)."""
     for statement in checked_sql(entity, conn.is_duckdb, raw_rows.numbered):
         conn.execute(statement)
+    if any(r.entity == entity for r in RULES[entity].references):
+        return Judgement(raw_rows, None)  # category parents: checked in the transaction
+    _mark_unknown_references(conn, entity)
+    return Judgement(raw_rows, _repeats_a_key(conn, entity))
+
+
+def _mark_unknown_references(conn: Connection, entity: str) -> None:
+    references = reference_sql(entity) if conn.is_duckdb else None
+    if references:
+        check, update = references
+        if check is None or conn.fetchall(f"select {check}")[0][0]:
+            conn.execute(update)
 
 
 def load_staged_batch(
@@ -207,25 +230,21 @@ def load_staged_batch(
     started: datetime,
     raw_rows: RawRows,
     requarantine: bool = True,
-    judged: bool = False,
+    judgement: Judgement | None = None,
 ) -> BatchResult:
     """Validate `_pf_batch` and write its outcome; the caller holds the transaction.
 
     `requarantine=False` (reprocessing) leaves rows that still fail where they already are.
-    `judged=True`: `judge_staged_batch` has already run (outside the transaction).
+    `judgement`: `judge_staged_batch` has already run (outside the transaction).
     """
-    if not judged:
-        judge_staged_batch(conn, entity, raw_rows)
-    references = reference_sql(entity) if conn.is_duckdb else None
-    if references:
-        check, update = references
-        if check is None or conn.fetchall(f"select {check}")[0][0]:
-            conn.execute(update)
-    if entity == "categories":
-        _mark_category_cycles(conn)
+    repeats = (judgement or judge_staged_batch(conn, entity, raw_rows)).repeats
+    if repeats is None:
+        _mark_unknown_references(conn, entity)
+        if entity == "categories":
+            _mark_category_cycles(conn)
+        repeats = _repeats_a_key(conn, entity)
     read, rejected = conn.fetchall("select count(*), count(_reason) from _pf_judged")[0]
     read, rejected = int(read), int(rejected)
-    repeats = _repeats_a_key(conn, entity)
     if repeats or _any_key_stored(conn, entity):
         _classify(conn, entity, repeats)
         outcomes = conn.fetchall("select _outcome, count(*) from _pf_outcome group by _outcome")
