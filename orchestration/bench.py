@@ -697,9 +697,9 @@ def format_report(result: dict[str, Any]) -> str:
                 ]
             )
             other = tx["seconds"] - tx["hash_seconds"] - accounted
-            what = "COPY stage, commit"
-            if run["warehouse"] == "duckdb":
-                what = "waits, commit, Python; negative when judging overlaps storing"
+            what = "waits, commit, Python; negative when judging overlaps storing"
+            if run["warehouse"] == "postgres":
+                what = "COPY stage, " + what
             st_rows.append([f"other ({what})", "", _num(other, 2), _pct(other, tx)])
             out += _table(["statement", "calls", "seconds", "share"], st_rows)
     return "\n".join(out)

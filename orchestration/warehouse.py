@@ -238,6 +238,22 @@ def connect(warehouse: Warehouse, read_only: bool = False) -> Iterator[Connectio
             yield Connection(warehouse, raw)
 
 
+@contextmanager
+def sibling(conn: Connection) -> Iterator[Connection]:
+    """A second connection to the warehouse of `conn`: on DuckDB a cursor of the same instance
+    (the file admits one process), on PostgreSQL a session of its own."""
+    if not conn.is_duckdb:
+        with connect(conn.warehouse) as other:
+            yield other
+        return
+    raw = conn.raw.cursor()
+    configure_duckdb(raw)
+    try:
+        yield Connection(conn.warehouse, raw)
+    finally:
+        raw.close()
+
+
 def create_database_if_missing(url: str) -> bool:
     """Create the PostgreSQL database a URL names, through the server's `postgres` database;
     True when it was created. The name is quoted as an identifier, never pasted."""
