@@ -97,9 +97,9 @@ def _ingest(url: str, landing: str, progress: bool) -> dict[str, Any]:
     """Ingest every file (masters, the small files, then the big one); timings and counts."""
     from tqdm import tqdm
 
-    from orchestration.defs.ingest.batches import ingest_file
-    from orchestration.defs.ingest.files import file_hash
+    from orchestration.defs.ingest.files import new_files
     from orchestration.defs.ingest.raw_tables import RAW_SCHEMA, ensure_raw_tables, known_hashes
+    from orchestration.defs.ingest.read_ahead import ingest_files
     from orchestration.warehouse import connect
 
     root = Path(landing)
@@ -116,15 +116,14 @@ def _ingest(url: str, landing: str, progress: bool) -> dict[str, Any]:
                 phases = {"small files": [p for p in files if p not in big], "big file": big}
             for phase, paths in phases.items():
                 started = time.perf_counter()
-                for path in tqdm(paths, desc=phase, disable=not progress, file=sys.stderr):
-                    digest = file_hash(path)
-                    if digest in known:  # as the ingest asset does: one batch per content
-                        continue
-                    known.add(digest)
-                    result = ingest_file(conn, entity, path, digest)
-                    if entity == "transactions" and result is not None:
-                        for key in totals:
-                            totals[key] += getattr(result, key)
+                bar = tqdm(total=len(paths), desc=phase, disable=not progress, file=sys.stderr)
+                # As the ingest asset does: one batch per content, judged ahead.
+                with bar:
+                    for _, result in ingest_files(conn, entity, new_files(paths, known)):
+                        bar.update()
+                        if entity == "transactions" and result is not None:
+                            for key in totals:
+                                totals[key] += getattr(result, key)
                 seconds[phase] = time.perf_counter() - started
         stored = conn.fetchall(f"select count(*) from {RAW_SCHEMA}.transactions")[0][0]
     return {

@@ -49,17 +49,18 @@ MAX_DUCKDB_BUILD_SECONDS = 120.0
 
 def ingest_all(url: str, data_dir: Path) -> float:
     """Validated ingest of every landing file into the warehouse at `url`; seconds taken."""
-    from orchestration.defs.ingest.batches import ingest_file
-    from orchestration.defs.ingest.files import file_hash
+    from orchestration.defs.ingest.files import new_files
     from orchestration.defs.ingest.raw_tables import ensure_raw_tables
+    from orchestration.defs.ingest.read_ahead import ingest_files
     from orchestration.warehouse import connect
 
     started = time.perf_counter()
     with connect(env.Warehouse(url)) as conn:
         ensure_raw_tables(conn)
         for entity in ENTITY_ORDER:
-            for path in _entity_files(data_dir, entity):
-                ingest_file(conn, entity, path, file_hash(path))
+            files = new_files(_entity_files(data_dir, entity), set())
+            for _ in ingest_files(conn, entity, files):
+                pass
     return time.perf_counter() - started
 
 
