@@ -14,7 +14,6 @@ import dagster as dg
 
 from orchestration import env
 from orchestration.defs.forecasting.assets import SCORES_KEY
-from orchestration.defs.partitions import location_groups
 from orchestration.defs.replenishment.assets import HISTORY_KEY, RECOMMENDATIONS_KEY, RUNS_KEY
 
 WAREHOUSE_TAG = "partsflow/warehouse"
@@ -37,7 +36,6 @@ refresh_prepare = dg.define_asset_job(
 refresh_groups = dg.define_asset_job(
     "refresh_groups",
     selection=GROUPED,
-    partitions_def=location_groups,
     description="Score and recommend for one location group.",
     tags=TAGS,
     # Steps of a group run in their own processes, at most warehouse_writers() at once: one on
