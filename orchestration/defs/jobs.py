@@ -2,10 +2,11 @@
 
 Dagster cannot run partitioned and unpartitioned assets in one run (dagster-io/dagster#28597),
 so a refresh is `refresh_prepare` (ingest, marts, training: unpartitioned), one `refresh_groups`
-run per location group (scoring, recommendations; defs/partitions.py), then `refresh_publish`
-(the daily forecast table, the alert models and notifications, the dashboard copy, which read
-every group). The nightly schedule starts the first; `refresh_next_stage` (defs/stages.py) starts
-the others; `partsflow materialize` runs them in order in its own process.
+run per location group (scoring, recommendations, policy simulation; defs/partitions.py), then
+`refresh_publish` (the daily forecast table, the simulation mart, the alert models and
+notifications, the dashboard copy, which read every group). The nightly schedule starts the
+first, `refresh_next_stage` (defs/chain.py) the others; `partsflow materialize` runs them in
+order in its own process (orchestration/staged.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import dagster as dg
 from orchestration import env
 from orchestration.defs.forecasting.assets import SCORES_KEY
 from orchestration.defs.replenishment.assets import HISTORY_KEY, RECOMMENDATIONS_KEY, RUNS_KEY
+from orchestration.defs.replenishment.simulation import GROUPS_KEY as SIMULATION_GROUPS_KEY
 
 WAREHOUSE_TAG = "partsflow/warehouse"
 # Runs of one refresh carry its first run's id, so the last group run knows when to publish.
@@ -23,7 +25,9 @@ REFRESH_TAG = "partsflow/refresh"
 # the warehouse (deploy/helm/values.yaml, deploy/dagster.yaml).
 TAGS = {WAREHOUSE_TAG: "write"}
 
-GROUPED = dg.AssetSelection.assets(SCORES_KEY, RECOMMENDATIONS_KEY, HISTORY_KEY, RUNS_KEY)
+GROUPED = dg.AssetSelection.assets(
+    SCORES_KEY, RECOMMENDATIONS_KEY, HISTORY_KEY, RUNS_KEY, SIMULATION_GROUPS_KEY
+)
 PUBLISH = GROUPED.downstream() - GROUPED
 PREPARE = dg.AssetSelection.all() - GROUPED.downstream()
 
@@ -36,7 +40,7 @@ refresh_prepare = dg.define_asset_job(
 refresh_groups = dg.define_asset_job(
     "refresh_groups",
     selection=GROUPED,
-    description="Score and recommend for one location group.",
+    description="Score, recommend and simulate for one location group.",
     tags=TAGS,
     # Steps of a group run in their own processes, at most warehouse_writers() at once: one on
     # DuckDB, whose file accepts one writer process (steps take turns on its lock), more on

@@ -19,7 +19,9 @@ import pandas as pd
 import pytest
 
 from ml.forecast.model import ForecastModel
+from ml.replenishment.comparison import compare
 from ml.replenishment.recommend import Settings, recommend
+from ml.replenishment.reviewed import PolicySettings
 from orchestration import env
 from orchestration.definitions import defs
 from orchestration.defs.chain import done_groups, next_requests, refresh_next_stage
@@ -34,6 +36,8 @@ from orchestration.defs.replenishment.inputs import (
     read_forecast,
     read_pairs,
 )
+from orchestration.defs.replenishment.simulation import PolicySimulationConfig, simulation_table
+from orchestration.defs.replenishment.simulation_inputs import read_scenario
 from orchestration.resources import NotificationResource, build_resources
 from orchestration.staged import plan
 from orchestration.warehouse import connect
@@ -43,6 +47,7 @@ from tests.orchestration.pipeline_helpers import all_assets, forecasting_for, re
 WORLDS = ["marts_duckdb", pytest.param("marts_postgres", marks=pytest.mark.postgres)]
 KEYS = ["part_id", "location_id"]
 SCORE_KEYS = [*KEYS, "grain", "period_start"]
+SIMULATION_KEYS = ["location_group", "scenario", "abc_class"]
 GROUPS = group_keys(env.location_groups())
 
 
@@ -127,6 +132,27 @@ def test_all_groups_equal_the_unpartitioned_computation(world, request):
     assert run["model_version"] == version
 
 
+@pytest.mark.parametrize("world", WORLDS)
+def test_the_groups_simulation_sums_to_the_whole_warehouses(world, request):
+    """ml.mart_policy_simulation, summed from the groups' replays, is one replay of all pairs."""
+    url = request.getfixturevalue(world)
+    config = PolicySimulationConfig()
+    with connect(env.Warehouse(url)) as conn:
+        scenario = read_scenario(conn, config.holdout_days)
+        groups = conn.query_df("select * from ml.policy_simulation_groups")
+    settings = PolicySettings(review_days=config.review_days)
+    whole = simulation_table(scenario, compare(scenario, settings, config.seed))
+    got = read_table(url, "ml", "mart_policy_simulation", ["scenario", "abc_class"])
+    want = whole.sort_values(["scenario", "abc_class"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        got[want.columns].astype({"period_start": str, "period_end": str}),
+        want.astype({"period_start": str, "period_end": str}),
+        check_dtype=False,
+        rtol=1e-9,
+    )
+    assert set(groups["location_group"]) == {g for g in GROUPS if g != "lg3"}  # lg3 is empty
+
+
 @contextmanager
 def _copy(world: str, url: str, tmp_path: Path) -> Iterator[str]:
     if world == "marts_duckdb":
@@ -153,6 +179,7 @@ def test_one_group_run_replaces_only_its_rows(world, request, tmp_path):
         with connect(env.Warehouse(url)) as conn:
             conn.execute("update ml.fct_forecasts set mean = -1")
             conn.execute("update ml.fct_reorder_recommendations set reason = 'stale'")
+            conn.execute("update ml.policy_simulation_groups set orders = -1")
         serving = serving_dir(source)
         resources = build_resources(
             url,
@@ -171,6 +198,11 @@ def test_one_group_run_replaces_only_its_rows(world, request, tmp_path):
         assert result.success
         scores = read_table(url, "ml", "fct_forecasts", SCORE_KEYS)
         rec = read_table(url, "ml", "fct_reorder_recommendations", KEYS)
+        simulated = read_table(url, "ml", "policy_simulation_groups", SIMULATION_KEYS)
+    before_simulated = read_table(source, "ml", "policy_simulation_groups", SIMULATION_KEYS)
+    mine = simulated["location_group"] == group
+    assert (simulated.loc[~mine, "orders"] == -1).all() and (~mine).any()
+    pd.testing.assert_frame_equal(simulated[mine], before_simulated[mine], check_dtype=False)
     mine, theirs = _by_group(scores) == group, _by_group(scores) != group
     assert mine.sum() > 0 and theirs.sum() > 0 and len(scores) == len(before_scores)
     assert (scores.loc[theirs, "mean"] == -1).all()
