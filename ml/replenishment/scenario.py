@@ -47,6 +47,8 @@ class Scenario:
     # [n] a stable number per series: when set, each series draws its lead times from its own
     # random stream, so a subset of the series (one location group) replays as in the whole.
     keys: np.ndarray | None = None
+    # [n] int code of the series' dispersion pool (its location group), or one pool for all.
+    pools: np.ndarray | None = None
 
     @property
     def days(self) -> int:

@@ -35,10 +35,15 @@ def group_keys(groups: int) -> list[str]:
 location_groups = dg.StaticPartitionsDefinition(group_keys(env.location_groups()))
 
 
-def group_of(location_id: str, groups: int | None = None) -> str:
-    """The group key of a location (crc32 of its id, modulo the number of groups)."""
+def group_index(location_id: str, groups: int | None = None) -> int:
+    """0-based number of the location's group: crc32 of its id, modulo the number of groups."""
     n = groups or len(location_groups.get_partition_keys())
-    return f"{PREFIX}{zlib.crc32(str(location_id).encode()) % n + 1}"
+    return zlib.crc32(str(location_id).encode()) % n
+
+
+def group_of(location_id: str, groups: int | None = None) -> str:
+    """The group key of a location (`lg` + 1-based group number)."""
+    return f"{PREFIX}{group_index(location_id, groups) + 1}"
 
 
 def group_members(conn: Connection, group: str, tables: Iterable[str]) -> list[str]:

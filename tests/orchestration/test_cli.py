@@ -49,7 +49,7 @@ def test_materialize_runs_every_stage_and_each_location_group(tmp_path, monkeypa
     from orchestration.definitions import defs
 
     landing = tmp_path / "landing"
-    args = ["--parts", "8", "--locations", "3", "--days", "150", "--seed", "5"]
+    args = ["--parts", "8", "--locations", "3", "--days", "240", "--seed", "5"]
     assert runner.invoke(app, ["generate", "--out", str(landing), *args]).exit_code == 0
     url = f"duckdb:///{tmp_path}/wh.duckdb"
     for name, value in {

@@ -16,7 +16,8 @@ the part-locations active with a reorder threshold on the day before it (`fct_da
   and received in it (on their received day) or still open (after the period); cancelled orders
   are left out.
 - Lead times: every received purchase order (`lead_time_days`) by part and supplier, drawn from
-  one random stream per pair (seeded by the seed and the pair), so a location group replays its
+  one random stream per pair (seeded by the seed and the pair); PartsFlow's forecast shrinks each
+  pair's dispersion towards its location group's pooled value: so a location group replays its
   pairs exactly as the whole warehouse does.
 """
 
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ml.replenishment.scenario import LeadTimes, Scenario
-from orchestration.defs.partitions import IN_GROUP
+from orchestration.defs.partitions import IN_GROUP, group_index
 from orchestration.warehouse import Connection
 
 KEYS = ["part_id", "location_id"]
@@ -131,6 +132,7 @@ def read_scenario(
         reorder_point=rop,
         order_up_to=rop + np.where(np.isfinite(smallest), smallest, 1).astype(np.int64),
         keys=np.array([zlib.crc32(f"{p}\x1f{loc}".encode()) for p, loc in pairs[KEYS].values]),
+        pools=pairs["location_id"].map(group_index).to_numpy(np.int64),
         lead_times=LeadTimes(
             part=lt["part_id"].map(part_codes).to_numpy(np.int64),
             supplier=lt["supplier_id"].map(supplier_codes).fillna(-1).to_numpy(np.int64),
