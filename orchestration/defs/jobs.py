@@ -50,7 +50,7 @@ refresh_groups = dg.define_asset_job(
 refresh_publish = dg.define_asset_job(
     "refresh_publish",
     selection=PUBLISH,
-    description="Daily forecasts, alerts and the dashboard copy, after every location group.",
+    description="Daily forecasts, simulation mart, alerts, dashboard copy: after every group.",
     tags=TAGS,
 )
 STAGES = (refresh_prepare, refresh_groups, refresh_publish)
