@@ -202,6 +202,28 @@ def sensor_interval_seconds() -> int:
     return value
 
 
+def location_groups() -> int:
+    """Location groups the heavy ML assets are partitioned by (PARTSFLOW_LOCATION_GROUPS, 4)."""
+    value = int(os.environ.get("PARTSFLOW_LOCATION_GROUPS") or 4)
+    if value < 1:
+        raise ValueError(f"PARTSFLOW_LOCATION_GROUPS must be at least 1, got {value}")
+    return value
+
+
+def warehouse_writers() -> int:
+    """Processes that may write the warehouse at once (PARTSFLOW_WAREHOUSE_WRITERS, default 4).
+
+    Always 1 on DuckDB: one DuckDB file accepts one writer process, so more would only queue on
+    its lock (or time out) instead of running in parallel.
+    """
+    if warehouse().is_duckdb:
+        return 1
+    value = int(os.environ.get("PARTSFLOW_WAREHOUSE_WRITERS") or 4)
+    if value < 1:
+        raise ValueError(f"PARTSFLOW_WAREHOUSE_WRITERS must be at least 1, got {value}")
+    return value
+
+
 def duckdb_memory_limit() -> str:
     """Memory DuckDB may use in PartsFlow's own connections (it spills to disk beyond it)."""
     return os.environ.get("PARTSFLOW_DUCKDB_MEMORY_LIMIT") or "2GB"

@@ -121,6 +121,7 @@ WORLD_MODULES = {
     "tests/dbt/test_stock_marts.py",
     "tests/orchestration/test_alert_notifications.py",
     "tests/orchestration/test_forecasting_assets.py",
+    "tests/orchestration/test_partitions.py",
     "tests/orchestration/test_pipeline.py",
     "tests/orchestration/test_policy_simulation_asset.py",
     "tests/orchestration/test_replenishment_assets.py",

@@ -44,6 +44,11 @@ class Scenario:
     reorder_point: np.ndarray  # [n] static reorder threshold (stock_levels)
     order_up_to: np.ndarray  # [n] static order-up-to level
     lead_times: LeadTimes
+    # [n] a stable number per series: when set, each series draws its lead times from its own
+    # random stream, so a subset of the series (one location group) replays as in the whole.
+    keys: np.ndarray | None = None
+    # [n] int code of the series' dispersion pool (its location group), or one pool for all.
+    pools: np.ndarray | None = None
 
     @property
     def days(self) -> int:
@@ -57,7 +62,11 @@ class Scenario:
         """The replay both policies face; lead times drawn once per (day, series) from the
         part's received-order lead times (its supplier's, or everyone's, when it has < 5)."""
         values, first, count = _pools(self.part, self.supplier, self.lead_times, None)
-        u = np.random.default_rng(seed).random((self.days, self.series))
+        if self.keys is None:
+            u = np.random.default_rng(seed).random((self.days, self.series))
+        else:
+            streams = [np.random.default_rng([seed, int(k)]) for k in self.keys]
+            u = np.array([r.random(self.days) for r in streams]).T.reshape(self.days, -1)
         lead = values[first + (u * count).astype(np.int64)]
         arrivals, on_order = open_orders(
             self.days, self.series, self.open_series, self.open_arrival, self.open_qty

@@ -1,27 +1,65 @@
-"""The refresh job, its schedule and the executor fitting the warehouse."""
+"""The refresh in three stages, their schedule and the executors fitting the warehouse.
+
+Dagster cannot run partitioned and unpartitioned assets in one run (dagster-io/dagster#28597),
+so a refresh is `refresh_prepare` (ingest, marts, training: unpartitioned), one `refresh_groups`
+run per location group (scoring, recommendations, policy simulation; defs/partitions.py), then
+`refresh_publish` (the daily forecast table, the simulation mart, the alert models and
+notifications, the dashboard copy, which read every group). The nightly schedule starts the
+first, `refresh_next_stage` (defs/chain.py) the others; `partsflow materialize` runs them in
+order in its own process (orchestration/staged.py).
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from orchestration import env
+from orchestration.defs.forecasting.assets import SCORES_KEY
+from orchestration.defs.replenishment.assets import HISTORY_KEY, RECOMMENDATIONS_KEY, RUNS_KEY
+from orchestration.defs.replenishment.simulation import GROUPS_KEY as SIMULATION_GROUPS_KEY
 
 WAREHOUSE_TAG = "partsflow/warehouse"
+# Runs of one refresh carry its first run's id, so the last group run knows when to publish.
+REFRESH_TAG = "partsflow/refresh"
+# A queued run coordinator limits runs with this tag, so group runs and backfills cannot swamp
+# the warehouse (deploy/helm/values.yaml, deploy/dagster.yaml).
+TAGS = {WAREHOUSE_TAG: "write"}
 
-refresh_all = dg.define_asset_job(
-    "refresh_all",
-    selection=dg.AssetSelection.all(),
-    description="Ingest, transform, forecast, publish.",
-    # A queued run coordinator limits runs with this tag, so backfills cannot swamp the warehouse
-    # (deploy/helm/values.yaml, deploy/dagster.yaml).
-    tags={WAREHOUSE_TAG: "write"},
+GROUPED = dg.AssetSelection.assets(
+    SCORES_KEY, RECOMMENDATIONS_KEY, HISTORY_KEY, RUNS_KEY, SIMULATION_GROUPS_KEY
 )
+PUBLISH = GROUPED.downstream() - GROUPED
+PREPARE = dg.AssetSelection.all() - GROUPED.downstream()
 
-nightly_refresh = dg.ScheduleDefinition(job=refresh_all, cron_schedule="0 2 * * *")
+refresh_prepare = dg.define_asset_job(
+    "refresh_prepare",
+    selection=PREPARE,
+    description="Ingest, transform, train: everything the location groups read.",
+    tags=TAGS,
+)
+refresh_groups = dg.define_asset_job(
+    "refresh_groups",
+    selection=GROUPED,
+    description="Score, recommend and simulate for one location group.",
+    tags=TAGS,
+    # Steps of a group run in their own processes, at most warehouse_writers() at once: one on
+    # DuckDB, whose file accepts one writer process (steps take turns on its lock), more on
+    # PostgreSQL.
+    executor_def=dg.multiprocess_executor.configured({"max_concurrent": env.warehouse_writers()}),
+)
+refresh_publish = dg.define_asset_job(
+    "refresh_publish",
+    selection=PUBLISH,
+    description="Daily forecasts, simulation mart, alerts, dashboard copy: after every group.",
+    tags=TAGS,
+)
+STAGES = (refresh_prepare, refresh_groups, refresh_publish)
+
+nightly_refresh = dg.ScheduleDefinition(job=refresh_prepare, cron_schedule="0 2 * * *")
 
 
 @dg.definitions
 def executor_defs() -> dg.Definitions:
     # One DuckDB file accepts one writer process, so steps must share the run's process there.
     executor = dg.in_process_executor if env.warehouse().is_duckdb else dg.multiprocess_executor
-    return dg.Definitions(jobs=[refresh_all], schedules=[nightly_refresh], executor=executor)
+    return dg.Definitions(jobs=list(STAGES), schedules=[nightly_refresh], executor=executor)

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from orchestration import env
-from orchestration.defs.jobs import WAREHOUSE_TAG, refresh_all
+from orchestration.defs.jobs import STAGES, WAREHOUSE_TAG
 
 ROOT = env.PROJECT_ROOT
 DEPLOY = ROOT / "deploy"
@@ -59,7 +59,11 @@ def test_helm_values_name_the_code_location_and_the_k8s_run_launcher():
     limits = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
     (limit,) = limits["tagConcurrencyLimits"]
     assert limit["key"] == WAREHOUSE_TAG and limit["limit"] >= 1
-    assert refresh_all.tags[WAREHOUSE_TAG]  # the refresh runs carry the limited tag
+    assert all(job.tags[WAREHOUSE_TAG] for job in STAGES)  # every refresh run carries the tag
+    # The group runs the chaining sensor keeps in flight fit in the tag limit.
+    config = _documents("k8s/config.yaml")[0]["data"]
+    assert int(config["PARTSFLOW_WAREHOUSE_WRITERS"]) == limit["limit"]
+    assert int(config["PARTSFLOW_LOCATION_GROUPS"]) >= 1
 
 
 def test_dagster_instance_config_is_valid_and_reads_storage_from_the_environment(tmp_path):

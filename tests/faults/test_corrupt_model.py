@@ -17,6 +17,7 @@ from orchestration import env
 from orchestration.defs.forecasting.assets import MODEL_NAME, fct_forecasts
 from orchestration.defs.forecasting.demand import read_daily_demand
 from orchestration.defs.forecasting.registry import register
+from orchestration.defs.partitions import group_of
 from orchestration.resources import WarehouseResource
 from orchestration.warehouse import connect
 
@@ -72,6 +73,7 @@ def _score(url: str) -> tuple[dg.ExecuteInProcessResult, list[str]]:
         resources={"warehouse": WarehouseResource(url=url)},
         instance=instance,
         raise_on_error=False,
+        partition_key=group_of("L1"),  # the location group of the series
     )
     logs = instance.all_logs(result.run_id)
     return result, [e.user_message for e in logs if e.level == logging.WARNING]

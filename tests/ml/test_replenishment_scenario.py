@@ -74,6 +74,42 @@ def test_lead_time_pools_fall_back_from_part_to_supplier_to_everyone():
     assert not np.array_equal(lead, sc.replay(seed=2).lead_time)
 
 
+def test_keyed_series_draw_the_same_lead_times_in_any_subset():
+    """With keys each series has its own random stream: a location group's scenario (a subset
+    of the series) replays exactly the lead times the whole one gives those series."""
+    from dataclasses import replace
+
+    keys = np.array([11, 22, 33])
+    whole = replace(
+        _scenario(np.ones((30, 3)), LEADS, part=[0, 1, 2], supplier=[0, 0, -1], days=60),
+        keys=keys,
+    )
+    subset = replace(
+        _scenario(np.ones((30, 2)), LEADS, part=[0, 2], supplier=[0, -1], days=60),
+        keys=keys[[0, 2]],
+    )
+    lead = whole.replay(seed=1).lead_time
+    np.testing.assert_array_equal(subset.replay(seed=1).lead_time, lead[:, [0, 2]])
+    assert not np.array_equal(lead, whole.replay(seed=2).lead_time)
+    assert set(lead[:, 1]) <= {10, 11, 12, 13, 14, 20, 22}  # the same pools as without keys
+
+
+def test_pooled_dispersion_of_a_pool_does_not_depend_on_the_other_pools():
+    rng = np.random.default_rng(4)
+    window = rng.negative_binomial(2, 0.3, (60, 6)).astype(float)
+    window[:10, 1] = np.nan
+    pools = np.array([0, 1, 0, 1, 2, 2])
+    mean, var = forecast(window, pools)
+    for pool in range(3):
+        cols = pools == pool
+        got = forecast(window[:, cols], pools[cols])
+        np.testing.assert_array_equal(got[0], mean[cols])
+        np.testing.assert_array_equal(got[1], var[cols])  # bit for bit
+    # One pool is the single company-wide pool.
+    np.testing.assert_allclose(forecast(window, np.zeros(6, dtype=int))[1], forecast(window)[1])
+    assert not np.allclose(var, forecast(window)[1])
+
+
 def test_lead_time_stats_use_only_orders_received_before_the_period():
     sc = _scenario(np.ones((30, 3)), LEADS, part=[0, 1, 2], supplier=[0, 0, -1])
     mean, std = sc.lead_time_stats()

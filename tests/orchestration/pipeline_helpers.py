@@ -9,6 +9,7 @@ import pandas as pd
 
 from orchestration import env
 from orchestration.resources import ForecastingResource, NotificationResource, build_resources
+from orchestration.staged import Staged, run_stages
 from orchestration.warehouse import connect, qualified
 
 MART_KEYS = {
@@ -42,8 +43,11 @@ def materialize_all(
     serving: Path,
     selection: dg.AssetSelection | None = None,
     run_config: dict | None = None,
-) -> dg.ExecuteInProcessResult:
-    """Every asset (or `selection`) in-process on the warehouse, from `landing`."""
+) -> Staged:
+    """Every asset (or `selection`) in-process on the warehouse, from `landing`, in the refresh's
+    stages (orchestration/staged.py): one run per location group for the partitioned assets."""
+    from orchestration.definitions import defs
+
     # No notification channel, whatever the developer's environment says: tests never page anyone.
     resources = build_resources(
         warehouse_url,
@@ -52,14 +56,31 @@ def materialize_all(
         forecasting_for(serving),
         notifications=NotificationResource(),
     )
-    return dg.materialize(
-        all_assets(),
-        resources=resources,
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-        selection=selection,
-        run_config=run_config,
-    )
+    graph = defs.resolve_asset_graph()
+    keys = (selection or dg.AssetSelection.all()).resolve(graph)
+    keys = {k for k in keys if graph.get(k).is_materializable}
+    instance = dg.DagsterInstance.ephemeral()
+
+    def execute(run_keys: list[dg.AssetKey], group: str | None) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            all_assets(),
+            resources=resources,
+            instance=instance,
+            raise_on_error=False,
+            selection=run_keys,
+            partition_key=group,
+            run_config=_config_for(graph, run_keys, run_config),
+        )
+
+    return run_stages(graph, keys, execute)
+
+
+def _config_for(graph, keys: list[dg.AssetKey], run_config: dict | None) -> dict | None:
+    """The run config's entries for the ops of these assets (a stage's run rejects the others)."""
+    if not run_config:
+        return run_config
+    ops = {graph.assets_def_for_key(k).op.name for k in keys}
+    return {**run_config, "ops": {k: v for k, v in run_config.get("ops", {}).items() if k in ops}}
 
 
 def read_table(warehouse_url: str, schema: str, table: str, order_by: list[str]) -> pd.DataFrame:

@@ -41,6 +41,43 @@ def test_generate_then_materialize_ingest(tmp_path, monkeypatch):
     assert (tmp_path / "dagster_home" / "history").exists()
 
 
+def test_materialize_runs_every_stage_and_each_location_group(tmp_path, monkeypatch):
+    """`partsflow materialize`: prepare, one run per location group, publish; every asset
+    (each partition of the grouped ones) recorded in DAGSTER_HOME, every location scored."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    landing = tmp_path / "landing"
+    args = ["--parts", "8", "--locations", "3", "--days", "240", "--seed", "5"]
+    assert runner.invoke(app, ["generate", "--out", str(landing), *args]).exit_code == 0
+    url = f"duckdb:///{tmp_path}/wh.duckdb"
+    for name, value in {
+        "PARTSFLOW_LANDING_DIR": landing,
+        "PARTSFLOW_WAREHOUSE_URL": url,
+        "PARTSFLOW_SERVING_DIR": tmp_path / "serving",
+        "PARTSFLOW_MODEL_STORE": tmp_path / "models",
+        "DAGSTER_HOME": tmp_path / "dagster_home",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    result = runner.invoke(app, ["materialize"])
+    assert result.exit_code == 0, result.output
+    groups = defs.resolve_job_def("refresh_groups").partitions_def.get_partition_keys()
+    assert f"in {len(groups) + 2} runs." in result.stdout
+    graph = defs.resolve_asset_graph()
+    with dg.DagsterInstance.get() as instance:
+        for key in (k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable):
+            if graph.get(key).partitions_def is None:
+                assert instance.get_latest_materialization_event(key) is not None, key
+            else:
+                assert instance.get_materialized_partitions(key) == set(groups), key
+    with connect(env.Warehouse(url)) as conn:
+        scored = conn.fetchall("select count(distinct location_id) from ml.fct_forecasts")[0][0]
+        demand = conn.fetchall("select count(distinct location_id) from marts.fct_daily_demand")
+    assert scored == demand[0][0] == 3
+    assert (tmp_path / "serving" / "serving.duckdb").exists()
+
+
 def test_materialize_rejects_an_empty_selection(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     result = runner.invoke(app, ["materialize", "--select", "group:nope"])

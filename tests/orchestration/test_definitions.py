@@ -55,9 +55,9 @@ def test_dbt_tests_are_asset_checks():
     assert any(c.asset_key == dg.AssetKey(["marts", "fct_inventory_position"]) for c in checks)
 
 
-def test_alert_models_run_after_the_replenishment_asset_in_one_job():
-    """Marts -> replenishment -> predicted-stockout alerts: refresh_all resolves without a cycle,
-    with the dbt project in two steps (the alert models after the replenishment asset)."""
+def test_alert_models_run_after_the_replenishment_asset_in_the_publish_job():
+    """Marts -> replenishment -> predicted-stockout alerts resolves without a cycle, with the dbt
+    project in two steps: the marts in refresh_prepare, the alert models in refresh_publish."""
     graph = defs.resolve_asset_graph()
     history = dg.AssetKey(["ml", "stockout_prediction_history"])
     downstream = dg.AssetSelection.assets(history).downstream().resolve(graph)
@@ -66,6 +66,11 @@ def test_alert_models_run_after_the_replenishment_asset_in_one_job():
     upstream = graph.get(dg.AssetKey(["ml", "fct_reorder_recommendations"])).parent_keys
     assert dg.AssetKey(["marts", "fct_inventory_position"]) in upstream
     assert dg.AssetKey(["ml", "fct_forecasts"]) in upstream
-    job = defs.resolve_job_def("refresh_all")
-    dbt_steps = sorted(n.name for n in job.graph.nodes if "dbt" in n.name)
-    assert dbt_steps == ["partsflow_dbt_alert_models", "partsflow_dbt_models"]
+    steps = {
+        name: sorted(n.name for n in defs.resolve_job_def(name).graph.nodes if "dbt" in n.name)
+        for name in ("refresh_prepare", "refresh_publish")
+    }
+    assert steps == {
+        "refresh_prepare": ["partsflow_dbt_models"],
+        "refresh_publish": ["partsflow_dbt_alert_models"],
+    }

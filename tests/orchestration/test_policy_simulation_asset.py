@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from orchestration import env
 from orchestration.bench_policy import scenario_from_truth
 from orchestration.cli import app
+from orchestration.defs.partitions import location_groups
 from orchestration.defs.replenishment.simulation import PolicySimulationConfig
 from orchestration.defs.replenishment.simulation_inputs import read_scenario
 from orchestration.generator.truth import held_out_truth
@@ -26,6 +27,7 @@ from tests.orchestration.pipeline_helpers import materialize_all, read_table
 WORLDS = ["marts_duckdb", pytest.param("marts_postgres", marks=pytest.mark.postgres)]
 HOLDOUT = PolicySimulationConfig().holdout_days
 KEY = ["scenario", "abc_class"]
+GROUPS = location_groups.get_partition_keys()
 ADDITIVE = ["series", "demand_units", "served_units", "stockout_days", "stockout_incidents"]
 ADDITIVE += ["orders", "ordered_units"]
 
@@ -124,9 +126,14 @@ def test_rematerializing_reports_the_headline_and_the_same_rows(marts_duckdb, tm
         url,
         tmp_path / "landing",
         tmp_path / "serving",
-        selection=dg.AssetSelection.assets(dg.AssetKey(["ml", "mart_policy_simulation"])),
+        # Each location group's replay, then the mart that sums them.
+        selection=dg.AssetSelection.assets(
+            dg.AssetKey(["ml", "policy_simulation_groups"]),
+            dg.AssetKey(["ml", "mart_policy_simulation"]),
+        ),
     )
     assert result.success
+    assert len(result.results) == len(GROUPS) + 1
     (event,) = result.asset_materializations_for_node("ml__mart_policy_simulation")
     meta = {k: v.value for k, v in event.metadata.items()}
     static = before[(before["scenario"] == "static") & (before["abc_class"] == "all")].iloc[0]

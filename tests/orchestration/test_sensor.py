@@ -25,6 +25,8 @@ from orchestration.resources import LandingZoneResource
 RAW_TRANSACTIONS = dg.AssetKey(["raw", "transactions"])
 RAW_PARTS = dg.AssetKey(["raw", "parts"])
 DAILY_DEMAND = dg.AssetKey(["marts", "fct_daily_demand"])
+MODEL = dg.AssetKey(["ml", "ml_model_registry"])
+SCORES = dg.AssetKey(["ml", "fct_forecasts"])
 FORECASTS = dg.AssetKey(["ml", "forecasts"])
 DASHBOARD = dg.AssetKey(["serving", "dashboard_copy"])
 
@@ -53,11 +55,11 @@ def only_request(result: dg.SensorExecutionData) -> dg.RunRequest:
     return result.run_requests[0]
 
 
-def test_sensor_is_loaded_running_and_targets_refresh_all():
+def test_sensor_is_loaded_running_and_targets_the_first_stage():
     sensor = defs.resolve_sensor_def("landing_zone_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.minimum_interval_seconds == env.sensor_interval_seconds() == 30
-    assert sensor.job_name == "refresh_all"
+    assert sensor.job_name == "refresh_prepare"
     assert sensor.description
 
 
@@ -80,13 +82,14 @@ def test_new_files_trigger_ingest_and_everything_downstream(tmp_path: Path):
     first = evaluate(landing, empty.cursor)
     request = only_request(first)
     selection = set(request.asset_selection)
-    assert {RAW_TRANSACTIONS, DAILY_DEMAND, FORECASTS, DASHBOARD} <= selection
-    assert RAW_PARTS not in selection
+    # The first stage (through the marts and training); the groups and publishing follow it.
+    assert {RAW_TRANSACTIONS, DAILY_DEMAND, MODEL} <= selection
+    assert not {RAW_PARTS, SCORES, FORECASTS, DASHBOARD} & selection
     assert request.tags[FILES_TAG] == "transactions/tx_001.csv"
     assert request.tags[ENTITIES_TAG] == "transactions"
     assert request.tags[COUNT_TAG] == "1"
     # The daemon launches this selection as a subset of the target job: it must be a valid one.
-    subset = defs.resolve_job_def("refresh_all").get_subset(asset_selection=selection)
+    subset = defs.resolve_job_def("refresh_prepare").get_subset(asset_selection=selection)
     assert subset.asset_layer.executable_asset_keys == selection
 
     again = evaluate(landing, first.cursor)

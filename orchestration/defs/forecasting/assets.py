@@ -3,7 +3,7 @@
 Training registers a version (promoted only if its backtest beats the active one); scoring uses
 the active version, or the last good one when the active artifact is damaged (and says so);
 accuracy keeps every version's backtest; `ml.forecasts` is the daily mean that the serving copy
-publishes.
+publishes. Scoring runs per location group (defs/partitions.py), training once for all.
 """
 
 import os
@@ -34,6 +34,7 @@ from orchestration.defs.forecasting.tables import (
     ensure_forecasts,
     ensure_scores,
 )
+from orchestration.defs.partitions import IN_GROUP, group_members, location_groups
 from orchestration.resources import ForecastingResource, WarehouseResource
 
 OWNER = "team:data-science"
@@ -133,9 +134,20 @@ def demand_model(
     )
 
 
+def _scores(model: ForecastModel, panel, version: int) -> pd.DataFrame:
+    """The rows of ml.fct_forecasts for the panel's series."""
+    frame = score(model, panel)
+    frame = pd.concat([keys_of(frame["series_id"]), frame.drop(columns="series_id")], axis=1)
+    frame["period_start"] = frame["period_start"].dt.date
+    frame["model_version"] = _version_label(version)
+    frame["forecast_origin"] = panel.periods[-1].start_time.date()
+    return frame
+
+
 @dg.asset(
     key=SCORES_KEY,
     deps=[REGISTRY_KEY, dg.AssetKey(["marts", "fct_daily_demand"])],
+    partitions_def=location_groups,
     group_name=GROUP,
     owners=[OWNER],
     kinds={"python"},
@@ -144,6 +156,7 @@ def fct_forecasts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """Next 28 days of demand per part and location, daily, weekly and monthly, with p10..p90."""
+    group = context.partition_key
     with warehouse.connect() as conn:
         try:
             used, model, fallback = load_for_scoring(conn, MODEL_NAME, ForecastModel)
@@ -151,27 +164,30 @@ def fct_forecasts(
             raise dg.Failure(str(exc)) from exc
         if fallback:
             context.log.warning(fallback)
-        panel = read_daily_demand(conn)
-        frame = score(model, panel)
-        frame = pd.concat([keys_of(frame["series_id"]), frame.drop(columns="series_id")], axis=1)
-        frame["period_start"] = frame["period_start"].dt.date
-        frame["model_version"] = _version_label(used.version)
-        frame["forecast_origin"] = panel.periods[-1].start_time.date()
+        locations = group_members(conn, group, ["marts.fct_daily_demand"])
+        # The group's old rows go too, also those of locations no longer in the marts.
+        replaced = group_members(conn, group, ["marts.fct_daily_demand", "ml.fct_forecasts"])
+        frame, series = pd.DataFrame(), 0
+        if locations:  # a group may hold no location (fewer locations than groups)
+            panel = read_daily_demand(conn, locations)
+            frame, series = _scores(model, panel, used.version), len(panel.ids)
         with conn.transaction():
-            # Replace in one transaction: readers see the old forecast or the new one, never half.
+            # Replace the group in one transaction: readers see its old forecast or the new one.
             ensure_scores(conn)
-            conn.execute(f"delete from {SCORES}")
-            conn.append_df("ml", "fct_forecasts", frame)
-    context.log.info(f"Scored {len(panel.ids)} series with v{used.version}")
-    days = frame[frame["grain"] == "day"]
+            conn.execute(f"delete from {SCORES} where {IN_GROUP}", (replaced,))
+            if len(frame):
+                conn.append_df("ml", "fct_forecasts", frame)
+    context.log.info(f"{group}: scored {series} series of {len(locations)} locations")
+    days = frame[frame["grain"] == "day"] if len(frame) else frame
     return dg.MaterializeResult(
         metadata={
             "rows": len(frame),
-            "series": len(panel.ids),
+            "series": series,
+            "locations": len(locations),
             "model_version": _version_label(used.version),
             "model_fallback": fallback or "none",
-            "forecast_origin": str(frame["forecast_origin"].iloc[0]),
-            "mean_daily_demand": float(days["mean"].mean()),
+            "forecast_origin": str(frame["forecast_origin"].iloc[0]) if len(frame) else "none",
+            "mean_daily_demand": float(days["mean"].mean()) if len(days) else 0.0,
         }
     )
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ml.forecast.history import Panel, to_panel
+from orchestration.defs.partitions import IN_GROUP
 from orchestration.warehouse import Connection
 
 KEYS = ["part_id", "location_id"]
@@ -30,11 +31,14 @@ def keys_of(ids: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=KEYS, index=ids.index)
 
 
-def read_daily_demand(conn: Connection) -> Panel:
-    """marts.fct_daily_demand (issued quantity per part, location and day) as a daily panel."""
-    history = conn.query_df(
-        "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_demand"
-    )
+def read_daily_demand(conn: Connection, locations: list[str] | None = None) -> Panel:
+    """marts.fct_daily_demand (issued quantity per part, location and day) as a daily panel;
+    only the given locations' series when `locations` is set (one location group)."""
+    sql = "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_demand"
+    if locations is None:
+        history = conn.query_df(sql)
+    else:
+        history = conn.query_df(f"{sql} where {IN_GROUP}", (locations,))
     if history.empty:
         raise ValueError("marts.fct_daily_demand is empty: nothing to forecast from")
     frame = pd.DataFrame(

@@ -1,5 +1,8 @@
 """A sensor that starts ingest, and everything downstream of it, when new landing files arrive.
 
+It starts the refresh's first stage (ingest, marts, training; defs/jobs.py); the location groups
+and publishing follow when it succeeds (defs/chain.py).
+
 The cursor remembers every landing file seen as `{entity: {name: {size, mtime_ns, sha256}}}`.
 A file whose size and mtime match the cursor is not looked at again; only files that look new
 are hashed, and a file whose content was already seen (touched, renamed or copied) is not new.
@@ -17,7 +20,7 @@ from orchestration import env
 from orchestration.contract import CONTRACT
 from orchestration.defs.ingest.files import file_hash, landing_files
 from orchestration.defs.ingest.raw_tables import RAW_SCHEMA
-from orchestration.defs.jobs import refresh_all
+from orchestration.defs.jobs import PREPARE, refresh_prepare
 from orchestration.resources import LandingZoneResource
 
 CURSOR_VERSION = 1
@@ -119,7 +122,8 @@ def files_tag(files: list[NewFile]) -> str:
 
 
 def selection_for(context: dg.SensorEvaluationContext, entities: set[str]) -> list[dg.AssetKey]:
-    """The ingest assets of these entities and every asset downstream of them."""
+    """The ingest assets of these entities and every asset downstream of them in the first
+    stage (the later stages follow that run)."""
     if context.repository_def is None:
         raise dg.DagsterInvariantViolationError(
             "landing_zone_sensor needs the repository definitions to find downstream assets; "
@@ -127,12 +131,12 @@ def selection_for(context: dg.SensorEvaluationContext, entities: set[str]) -> li
         )
     graph = context.repository_def.asset_graph
     keys = [dg.AssetKey([RAW_SCHEMA, e]) for e in sorted(entities)]
-    selected = dg.AssetSelection.assets(*keys).downstream().resolve(graph)
+    selected = (dg.AssetSelection.assets(*keys).downstream() & PREPARE).resolve(graph)
     return sorted((k for k in selected if graph.get(k).is_materializable), key=str)
 
 
 @dg.sensor(
-    job=refresh_all,
+    job=refresh_prepare,
     minimum_interval_seconds=env.sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Ingests new landing files and refreshes everything downstream of their entities.",

@@ -1,8 +1,8 @@
 """Replenishment asset: reorder recommendations and predicted stock-outs (ml/replenishment).
 
-Runs after the marts and the forecast; the alert models (int_predicted_stockout_episodes ->
-fct_alert_history, mart_alerts) run after it, through the dbt source `replenishment` whose
-Dagster asset key is this asset's.
+Runs per location group (defs/partitions.py) after the marts and that group's forecast; the
+alert models (int_predicted_stockout_episodes -> fct_alert_history, mart_alerts) run after every
+group, through the dbt source `replenishment` whose Dagster asset key is this asset's.
 """
 
 from collections.abc import Iterator
@@ -13,6 +13,7 @@ import pandas as pd
 
 from ml.replenishment import policy
 from ml.replenishment.recommend import Settings, recommend
+from orchestration.defs.partitions import group_members, location_groups
 from orchestration.defs.replenishment.inputs import (
     forecast_dispersion,
     read_as_of,
@@ -102,6 +103,7 @@ def _spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
     # tables are still written together (one transaction keeps them consistent); only the
     # selected ones are reported.
     can_subset=True,
+    partitions_def=location_groups,
 )
 def fct_reorder_recommendations(
     context: dg.AssetExecutionContext, config: ReplenishmentConfig, warehouse: WarehouseResource
@@ -112,9 +114,15 @@ def fct_reorder_recommendations(
         as_of = read_as_of(conn)
         if as_of is None:
             raise dg.Failure("marts.dim_part_classification is empty: materialize the marts first")
-        pairs = read_pairs(conn)
-        forecast = read_forecast(conn)
-        if forecast.empty:
+        # This group's locations, also those gone from the marts (their old rows are replaced).
+        locations = group_members(
+            conn,
+            context.partition_key,
+            ["marts.fct_inventory_position", "ml.fct_reorder_recommendations"],
+        )
+        pairs = read_pairs(conn, locations)
+        forecast = read_forecast(conn, locations)
+        if forecast.empty and not pairs.empty:
             # Without a forecast every pair would look demand-free ("nothing to order").
             raise dg.Failure(
                 "ml.fct_forecasts has no daily rows: materialize ml/fct_forecasts first"
@@ -134,10 +142,11 @@ def fct_reorder_recommendations(
             "order_now": int(status.get("order_now", 0)),
             "order_soon": int(status.get("order_soon", 0)),
         }
-        write(conn, rec, history, run)
+        write(conn, rec, history, run, locations)
     context.log.info(
-        f"{len(rec)} pairs as of {as_of}: {run['order_now']} order now, {run['order_soon']} "
-        f"order soon, {len(history)} predicted stock-outs (dispersion: {dispersion_source})"
+        f"{context.partition_key}: {len(rec)} pairs as of {as_of}: {run['order_now']} order now, "
+        f"{run['order_soon']} order soon, {len(history)} predicted stock-outs "
+        f"(dispersion: {dispersion_source})"
     )
     ordering = rec[rec["status"] != "ok"]
     selected = context.selected_asset_keys

@@ -19,6 +19,7 @@ import pandas as pd
 from ml.registry import load_artifact
 from orchestration.defs.forecasting.demand import series_ids
 from orchestration.defs.forecasting.registry import model_versions
+from orchestration.defs.partitions import IN_GROUP, in_group
 from orchestration.warehouse import Connection
 
 MIN_LEAD_TIME_SAMPLES = 3
@@ -64,7 +65,7 @@ left join marts.mart_supplier_performance as supplier
     on parts.supplier_id = supplier.supplier_id
 left join part_lead_times
     on position.part_id = part_lead_times.part_id
-where position.status = 'active'
+where position.status = 'active'{locations}
 order by position.part_id, position.location_id
 """
 
@@ -93,9 +94,14 @@ def lead_times(frame: pd.DataFrame, min_samples: int = MIN_LEAD_TIME_SAMPLES) ->
     )
 
 
-def read_pairs(conn: Connection) -> pd.DataFrame:
-    """One row per active part and location with stock, class and lead time (recommend.pairs)."""
-    frame = conn.query_df(PAIRS_SQL)
+def read_pairs(conn: Connection, locations: list[str] | None = None) -> pd.DataFrame:
+    """One row per active part and location with stock, class and lead time (recommend.pairs);
+    only the given locations' pairs when `locations` is set (lead times still use every PO)."""
+    if locations is None:
+        frame = conn.query_df(PAIRS_SQL.format(locations=""))
+    else:
+        where = f" and {in_group('position.location_id')}"
+        frame = conn.query_df(PAIRS_SQL.format(locations=where), (locations,))
     frame = pd.concat([frame, lead_times(frame)], axis=1)
     return frame.drop(
         columns=[c for c in frame.columns if c.startswith(("part_lt", "supplier_lt"))]
@@ -108,16 +114,19 @@ def read_as_of(conn: Connection) -> date | None:
     return pd.Timestamp(value).date() if value is not None else None
 
 
-def read_forecast(conn: Connection) -> pd.DataFrame:
-    """Daily rows of ml.fct_forecasts: part_id, location_id, forecast_date, mean, p10, p90."""
+def read_forecast(conn: Connection, locations: list[str] | None = None) -> pd.DataFrame:
+    """Daily rows of ml.fct_forecasts: part_id, location_id, forecast_date, mean, p10, p90
+    (only the given locations' when `locations` is set)."""
     cols = ["part_id", "location_id", "forecast_date", "mean", "p10", "p90", "model_version"]
     if not conn.table_exists("ml", "fct_forecasts"):
         return pd.DataFrame(columns=cols)
-    return conn.query_df(
+    sql = (
         "select part_id, location_id, period_start as forecast_date, mean, p10, p90, "
-        "model_version from ml.fct_forecasts where grain = ?",
-        ("day",),
+        "model_version from ml.fct_forecasts where grain = ?"
     )
+    if locations is None:
+        return conn.query_df(sql, ("day",))
+    return conn.query_df(f"{sql} and {IN_GROUP}", ("day", locations))
 
 
 def forecast_dispersion(conn: Connection, pairs: pd.DataFrame, model_version: str | None) -> tuple:

@@ -15,17 +15,22 @@ the part-locations active with a reorder threshold on the day before it (`fct_da
 - Starting stock: on hand at the end of the day before; open orders: ordered before the period
   and received in it (on their received day) or still open (after the period); cancelled orders
   are left out.
-- Lead times: every received purchase order (`lead_time_days`) by part and supplier.
+- Lead times: every received purchase order (`lead_time_days`) by part and supplier, drawn from
+  one random stream per pair (seeded by the seed and the pair); PartsFlow's forecast shrinks each
+  pair's dispersion towards its location group's pooled value: so a location group replays its
+  pairs exactly as the whole warehouse does.
 """
 
 from __future__ import annotations
 
+import zlib
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
 from ml.replenishment.scenario import LeadTimes, Scenario
+from orchestration.defs.partitions import IN_GROUP, group_index
 from orchestration.warehouse import Connection
 
 KEYS = ["part_id", "location_id"]
@@ -36,8 +41,12 @@ def _day_index(dates: pd.Series, start: date) -> np.ndarray:
     return (pd.to_datetime(dates) - pd.Timestamp(start)).dt.days.to_numpy(np.int64)
 
 
-def read_scenario(conn: Connection, holdout_days: int) -> Scenario:
-    """The last `holdout_days` days of the warehouse as a Scenario (see the module docstring)."""
+def read_scenario(
+    conn: Connection, holdout_days: int, locations: list[str] | None = None
+) -> Scenario:
+    """The last `holdout_days` days of the warehouse as a Scenario (see the module docstring);
+    only the given locations' pairs when `locations` is set (one location group: the period,
+    lead times and each pair's random stream are the same as in the whole)."""
     (end,) = conn.fetchall("select max(demand_date) from marts.fct_daily_demand")[0]
     first = conn.fetchall("select min(demand_date) from marts.fct_daily_demand")[0][0]
     if end is None:
@@ -49,12 +58,15 @@ def read_scenario(conn: Connection, holdout_days: int) -> Scenario:
             f"holdout_days={holdout_days} leaves no history before it "
             f"(demand from {first} to {end})"
         )
-    pairs = conn.query_df(
+    sql = (
         "select part_id, location_id, on_hand, reorder_threshold, unit_cost "
         "from marts.fct_daily_stock where stock_date = ? and is_active "
-        "and reorder_threshold is not null order by part_id, location_id",
-        (start - timedelta(days=1),),
+        "and reorder_threshold is not null"
     )
+    params: tuple = (start - timedelta(days=1),)
+    if locations is not None:
+        sql, params = f"{sql} and {IN_GROUP}", (*params, locations)
+    pairs = conn.query_df(f"{sql} order by part_id, location_id", params)
     if pairs.empty:
         raise ValueError(f"no active part-location with a reorder threshold on {start}")
     first = max(first, start - timedelta(days=HISTORY_DAYS))
@@ -119,6 +131,8 @@ def read_scenario(conn: Connection, holdout_days: int) -> Scenario:
         location=pd.factorize(pairs["location_id"], sort=True)[0].astype(np.int64),
         reorder_point=rop,
         order_up_to=rop + np.where(np.isfinite(smallest), smallest, 1).astype(np.int64),
+        keys=np.array([zlib.crc32(f"{p}\x1f{loc}".encode()) for p, loc in pairs[KEYS].values]),
+        pools=pairs["location_id"].map(group_index).to_numpy(np.int64),
         lead_times=LeadTimes(
             part=lt["part_id"].map(part_codes).to_numpy(np.int64),
             supplier=lt["supplier_id"].map(supplier_codes).fillna(-1).to_numpy(np.int64),

@@ -1,7 +1,7 @@
 """The replenishment tables in the `ml` schema (same DDL on DuckDB and PostgreSQL).
 
 - `fct_reorder_recommendations`: the latest recommendation per active part and location
-  (replaced on every run);
+  (a location group's rows replaced on every run of that group);
 - `stockout_prediction_history`: the predicted stock-outs of every as-of day (kept), read by the
   dbt model `int_predicted_stockout_episodes` through staging, so alert ids stay stable;
 - `replenishment_runs`: one row per as-of day with a recommendation run, so an episode closes on
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from orchestration.defs.partitions import IN_GROUP
 from orchestration.warehouse import Connection, qualified
 
 RECOMMENDATIONS = qualified("ml", "fct_reorder_recommendations")
@@ -60,14 +61,38 @@ def ensure_tables(conn: Connection) -> None:
     )
 
 
-def write(conn: Connection, rec: pd.DataFrame, history: pd.DataFrame, run: dict) -> None:
+def write(
+    conn: Connection,
+    rec: pd.DataFrame,
+    history: pd.DataFrame,
+    run: dict,
+    locations: list[str] | None = None,
+) -> None:
     """Replace the recommendations and this as-of day's history and run row, in one transaction:
-    a rerun on the same as-of day gives the same rows, and readers never see half a run."""
+    a rerun on the same as-of day gives the same rows, and readers never see half a run.
+
+    With `locations` (one location group) only their rows are replaced, and the run row counts
+    every group's recommendations of that day, so after all groups it equals an unpartitioned
+    run's."""
+    where, params = ("", ()) if locations is None else (f" and {IN_GROUP}", (locations,))
     with conn.transaction():
         ensure_tables(conn)
-        conn.execute(f"delete from {RECOMMENDATIONS}")
+        conn.execute(f"delete from {RECOMMENDATIONS} where true{where}", params)
         conn.append_df("ml", "fct_reorder_recommendations", rec)
-        conn.execute(f"delete from {HISTORY} where as_of_date = ?", (run["as_of_date"],))
+        conn.execute(
+            f"delete from {HISTORY} where as_of_date = ?{where}", (run["as_of_date"], *params)
+        )
         conn.append_df("ml", "stockout_prediction_history", history)
         conn.execute(f"delete from {RUNS} where as_of_date = ?", (run["as_of_date"],))
-        conn.append_df("ml", "replenishment_runs", pd.DataFrame([run]))
+        if locations is None:
+            conn.append_df("ml", "replenishment_runs", pd.DataFrame([run]))
+            return
+        conn.execute(
+            f"insert into {RUNS} (as_of_date, model_version, pairs, predicted_stockouts, "
+            "order_now, order_soon) select ?, ?, count(*), "
+            "coalesce(sum(case when is_predicted_stockout then 1 else 0 end), 0), "
+            "coalesce(sum(case when status = 'order_now' then 1 else 0 end), 0), "
+            "coalesce(sum(case when status = 'order_soon' then 1 else 0 end), 0) "
+            f"from {RECOMMENDATIONS} where as_of_date = ?",
+            (run["as_of_date"], run["model_version"], run["as_of_date"]),
+        )
