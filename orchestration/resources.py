@@ -102,6 +102,9 @@ class ForecastingResource(dg.ConfigurableResource):
 
     model_store: str | None = None
     max_training_rows: int = PIPELINE_TRAINING_ROWS
+    # Above this many part-locations training reads a sample of whole locations, which bounds
+    # its memory at any scale (the m preset has 40,000; l 500,000).
+    max_training_series: int = 50_000
 
     @property
     def store(self) -> Path:

@@ -3,6 +3,7 @@ the generated world materialized once per session on each warehouse."""
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +58,18 @@ def throwaway_database(
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@contextmanager
+def copy_of_world(world: str, url: str, tmp_path: Path) -> Iterator[str]:
+    """URL of a throwaway copy of a materialized world's warehouse (`marts_duckdb` or
+    `marts_postgres`), for tests that write to it."""
+    if world == "marts_duckdb":
+        shutil.copy(env.Warehouse(url).duckdb_path, tmp_path / "warehouse.duckdb")
+        yield f"duckdb:///{tmp_path}/warehouse.duckdb"
+        return
+    with throwaway_database("partsflow_copy", template=env.Warehouse(url).pg["dbname"]) as copy:
+        yield copy
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import pytest
 from ml.registry import load_artifact
 from orchestration import env
 from orchestration.defs.forecasting.assets import MODEL_NAME, QUANTILE_COLUMNS
+from orchestration.defs.forecasting.demand import read_daily_demand, training_locations
 from orchestration.defs.forecasting.registry import REGISTRY, model_versions
 from orchestration.warehouse import connect
 from tests.orchestration.pipeline_helpers import materialize_all, read_table
@@ -189,3 +190,24 @@ def test_a_better_version_is_promoted_and_replaces_the_active_one(marts_duckdb, 
     assert set(t["scores"]["model_version"]) == {f"{MODEL_NAME}-v2"}
     assert set(t["daily"]["model_version"]) == {f"{MODEL_NAME}-v2"}
     assert set(t["accuracy"]["model_version"]) == {f"{MODEL_NAME}-v1", f"{MODEL_NAME}-v2"}
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_training_reads_a_sample_of_whole_locations_above_its_series_budget(world, request):
+    """Above `max_training_series` training reads the fewest locations, in a stable order, whose
+    series reach the budget; at or below it, every location."""
+    url = request.getfixturevalue(world)
+    with connect(env.Warehouse(url), read_only=url.startswith("duckdb")) as conn:
+        counts = conn.query_df(
+            "select location_id, count(distinct part_id) as n from marts.fct_daily_demand "
+            "group by location_id"
+        ).set_index("location_id")["n"]
+        assert training_locations(conn, int(counts.sum())) is None
+        budget = int(counts.max()) + 1  # more than any one location holds
+        chosen = training_locations(conn, budget)
+        assert chosen == training_locations(conn, budget)  # stable
+        assert 2 <= len(chosen) < len(counts)
+        assert counts[chosen].sum() >= budget > counts[chosen[:-1]].sum()
+        panel = read_daily_demand(conn, chosen)
+    locations = {json.loads(i)[1] for i in panel.ids}
+    assert locations == set(chosen) and len(panel.ids) == counts[chosen].sum()

@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -41,7 +37,7 @@ from orchestration.defs.replenishment.simulation_inputs import read_scenario
 from orchestration.resources import NotificationResource, build_resources
 from orchestration.staged import plan
 from orchestration.warehouse import connect
-from tests.conftest import serving_dir, throwaway_database
+from tests.conftest import copy_of_world, serving_dir
 from tests.orchestration.pipeline_helpers import all_assets, forecasting_for, read_table
 
 WORLDS = ["marts_duckdb", pytest.param("marts_postgres", marks=pytest.mark.postgres)]
@@ -153,16 +149,6 @@ def test_the_groups_simulation_sums_to_the_whole_warehouses(world, request):
     assert set(groups["location_group"]) == {g for g in GROUPS if g != "lg3"}  # lg3 is empty
 
 
-@contextmanager
-def _copy(world: str, url: str, tmp_path: Path) -> Iterator[str]:
-    if world == "marts_duckdb":
-        shutil.copy(env.Warehouse(url).duckdb_path, tmp_path / "warehouse.duckdb")
-        yield f"duckdb:///{tmp_path}/warehouse.duckdb"
-    else:
-        with throwaway_database("partsflow_groups", template=env.Warehouse(url).pg["dbname"]) as c:
-            yield c
-
-
 def _by_group(frame: pd.DataFrame) -> pd.Series:
     return frame["location_id"].map(group_of)
 
@@ -175,7 +161,7 @@ def test_one_group_run_replaces_only_its_rows(world, request, tmp_path):
     before_scores = read_table(source, "ml", "fct_forecasts", SCORE_KEYS)
     before_rec = read_table(source, "ml", "fct_reorder_recommendations", KEYS)
     group = "lg4"  # two of the world's four locations
-    with _copy(world, source, tmp_path) as url:
+    with copy_of_world(world, source, tmp_path) as url:
         with connect(env.Warehouse(url)) as conn:
             conn.execute("update ml.fct_forecasts set mean = -1")
             conn.execute("update ml.fct_reorder_recommendations set reason = 'stale'")

@@ -5,11 +5,7 @@ episodes that keep their id across runs and close when the prediction goes away.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -18,7 +14,7 @@ import pytest
 
 from orchestration import env
 from orchestration.warehouse import connect
-from tests.conftest import throwaway_database
+from tests.conftest import copy_of_world
 from tests.orchestration.pipeline_helpers import materialize_all, read_table
 
 WORLDS = ["marts_duckdb", pytest.param("marts_postgres", marks=pytest.mark.postgres)]
@@ -120,18 +116,6 @@ def test_same_recommendations_on_both_targets(marts_duckdb, marts_postgres):
     pd.testing.assert_frame_equal(duck, pg, check_dtype=False, rtol=1e-9)
 
 
-@contextmanager
-def _copy(world: str, url: str, tmp_path: Path) -> Iterator[str]:
-    if world == "marts_duckdb":
-        shutil.copy(env.Warehouse(url).duckdb_path, tmp_path / "warehouse.duckdb")
-        yield f"duckdb:///{tmp_path}/warehouse.duckdb"
-    else:
-        with throwaway_database(
-            "partsflow_replen_test", template=env.Warehouse(url).pg["dbname"]
-        ) as copy:
-            yield copy
-
-
 def _predicted_history(url: str) -> pd.DataFrame:
     history = read_table(url, "marts", "fct_alert_history", ["alert_id"])
     return history[history["alert_type"] == "predicted_stockout"].reset_index(drop=True)
@@ -142,7 +126,7 @@ def test_episodes_keep_their_id_across_runs_and_close(world, request, tmp_path):
     """On a copy: an earlier run day is recorded with two predictions, one of them (A) still
     predicted today, the other (B) a pair that is not. After the next materialization A's episode
     opened on the earlier day (same id on a rerun), B's closed today; history is not duplicated."""
-    with _copy(world, request.getfixturevalue(world), tmp_path) as url:
+    with copy_of_world(world, request.getfixturevalue(world), tmp_path) as url:
         rec = _recommendations(url)
         as_of = pd.Timestamp(rec["as_of_date"].iloc[0]).date()
         earlier = as_of - timedelta(days=3)
@@ -179,7 +163,7 @@ def test_episodes_keep_their_id_across_runs_and_close(world, request, tmp_path):
 def test_without_a_forecast_the_asset_fails_clearly(marts_duckdb, tmp_path):
     """No forecast rows would make every pair look demand-free: the run fails instead, saying
     what to materialize, and the previous recommendations stay."""
-    with _copy("marts_duckdb", marts_duckdb, tmp_path) as url:
+    with copy_of_world("marts_duckdb", marts_duckdb, tmp_path) as url:
         before = _recommendations(url)
         with connect(env.Warehouse(url)) as conn:
             conn.execute("delete from ml.fct_forecasts")

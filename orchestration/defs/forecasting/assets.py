@@ -17,7 +17,12 @@ from ml.forecast.importance import REPEATS, holdout_importance
 from ml.forecast.metrics import QUANTILES
 from ml.forecast.model import METRICS, ForecastModel, score, train
 from ml.registry import Candidate, load_artifact
-from orchestration.defs.forecasting.demand import fingerprint, keys_of, read_daily_demand
+from orchestration.defs.forecasting.demand import (
+    fingerprint,
+    keys_of,
+    read_daily_demand,
+    training_locations,
+)
 from orchestration.defs.forecasting.registry import (
     NoUsableModel,
     ensure_registry,
@@ -75,9 +80,11 @@ def demand_model(
         "origins": config.origins,
         "candidates": list(DAILY_NAMES),
         "max_training_rows": forecasting.max_training_rows,
+        "max_training_series": forecasting.max_training_series,
     }
     with warehouse.connect() as conn:
-        panel = read_daily_demand(conn)
+        locations = training_locations(conn, forecasting.max_training_series)
+        panel = read_daily_demand(conn, locations)
         data_print = fingerprint(panel, settings)
         ensure_registry(conn)
         versions = model_versions(conn, MODEL_NAME)
@@ -124,6 +131,7 @@ def demand_model(
             "choice": fc.choice,
             "per_class": dg.MetadataValue.json(model.per_class),
             "series": len(panel.ids),
+            "training_locations": "all" if locations is None else len(locations),
             "training_window": f"{candidate.train_start} .. {candidate.train_end}",
             **{f"backtest_{k}": metrics[k] for k in METRICS},
             "train_seconds": round(seconds, 1),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,26 @@ def keys_of(ids: pd.Series) -> pd.DataFrame:
     """part_id, location_id columns for series ids made by series_ids."""
     pairs = [json.loads(i) for i in ids]
     return pd.DataFrame(pairs, columns=KEYS, index=ids.index)
+
+
+def training_locations(conn: Connection, max_series: int) -> list[str] | None:
+    """None (every location) when marts.fct_daily_demand has at most `max_series` series; else
+    the first locations, in a stable pseudo-random order (crc32 of the id), whose series reach
+    `max_series`. Series of the other locations are scored with the model's median dispersion."""
+    rows = conn.fetchall(
+        "select location_id, count(distinct part_id) from marts.fct_daily_demand "
+        "group by location_id"
+    )
+    if sum(int(n) for _, n in rows) <= max_series:
+        return None
+    chosen: list[str] = []
+    total = 0
+    for location, n in sorted(rows, key=lambda r: (zlib.crc32(str(r[0]).encode()), str(r[0]))):
+        if total >= max_series:
+            break
+        chosen.append(str(location))
+        total += int(n)
+    return chosen
 
 
 def read_daily_demand(conn: Connection, locations: list[str] | None = None) -> Panel:
