@@ -455,17 +455,19 @@ def fresh_warehouse(kind: str, pg_admin_url: str) -> Iterator[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def _targets(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _targets(run: dict[str, Any], scale: str) -> dict[str, dict[str, Any]]:
+    """The issue sets the rates at m and the memory bound at l: `l` shows only the latter."""
     out: dict[str, dict[str, Any]] = {}
     tx_rate = run["transaction_rows_per_s"]
-    if run["warehouse"] == "duckdb":
+    rates = scale != "l"
+    if rates and run["warehouse"] == "duckdb":
         out["transaction rows/s >= 1,000,000"] = {
             "value": tx_rate,
             "met": tx_rate >= DUCKDB_MIN_TX_ROWS_PER_S,
         }
         ratio = run["ratio"]
         out["ratio <= 3"] = {"value": ratio, "met": ratio is not None and ratio <= DUCKDB_MAX_RATIO}
-    else:
+    elif rates:
         out["transaction rows/s >= 150,000"] = {
             "value": tx_rate,
             "met": tx_rate >= POSTGRES_MIN_TX_ROWS_PER_S,
@@ -530,7 +532,7 @@ def bench_ingest(
             )
     for run in runs:
         if run["status"] == "ok":
-            run["targets"] = _targets(run)
+            run["targets"] = _targets(run, name)
             run["targets_met"] = all(t["met"] for t in run["targets"].values())
     done = [r for r in runs if r["status"] == "ok"]
     return {
