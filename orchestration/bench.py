@@ -450,6 +450,22 @@ def fresh_warehouse(kind: str, pg_admin_url: str) -> Iterator[str]:
         _drop_database(pg_admin_url, name)
 
 
+def fresh_warehouses(
+    warehouses: tuple[str, ...], pg_admin_url: str
+) -> Iterator[tuple[str, str | None, dict[str, Any] | None]]:
+    """duckdb, then postgres, those picked: (kind, an empty warehouse's URL while the caller's loop
+    body runs, None), or (kind, None, the skipped run) when PostgreSQL is not reachable."""
+    for kind in ("duckdb", "postgres"):
+        if kind not in warehouses:
+            continue
+        skipped = skipped_run(kind, pg_admin_url)
+        if skipped:
+            yield kind, None, skipped
+            continue
+        with fresh_warehouse(kind, pg_admin_url) as url:
+            yield kind, url, None
+
+
 # --------------------------------------------------------------------------------------------
 # Targets, entry point, report
 # --------------------------------------------------------------------------------------------
@@ -517,19 +533,13 @@ def bench_ingest(
 
     admin = pg_admin_url or env.test_postgres_url()
     runs: list[dict[str, Any]] = []
-    for kind in ("duckdb", "postgres"):
-        if kind not in warehouses:
-            continue
-        skipped = skipped_run(kind, admin)
-        if skipped:
-            runs.append(skipped)
-            continue
-        with fresh_warehouse(kind, admin) as url:
-            runs.append(
-                _in_fresh_process(
-                    _bench_warehouse, kind, url, str(data_dir), expected_rows, progress
-                )
+    for kind, url, skipped in fresh_warehouses(warehouses, admin):
+        runs.append(
+            skipped
+            or _in_fresh_process(
+                _bench_warehouse, kind, url, str(data_dir), expected_rows, progress
             )
+        )
     for run in runs:
         if run["status"] == "ok":
             run["targets"] = _targets(run, name)

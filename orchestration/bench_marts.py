@@ -34,8 +34,7 @@ from orchestration.bench import (
     _num,
     _table,
     bench_dataset,
-    fresh_warehouse,
-    skipped_run,
+    fresh_warehouses,
 )
 from orchestration.generator import GeneratorConfig
 
@@ -231,15 +230,11 @@ def bench_marts(
     admin = pg_admin_url or env.test_postgres_url()
     runs: list[dict[str, Any]] = []
     reference_done = False
-    for kind in ("duckdb", "postgres"):
-        if kind not in warehouses:
-            continue
-        skipped = skipped_run(kind, admin)
+    for kind, url, skipped in fresh_warehouses(warehouses, admin):
         if skipped:
             runs.append(skipped)
             continue
-        with fresh_warehouse(kind, admin) as url:
-            run = _in_fresh_process(_bench_warehouse, kind, url, str(data_dir), not reference_done)
+        run = _in_fresh_process(_bench_warehouse, kind, url, str(data_dir), not reference_done)
         reference_done = reference_done or "reference" in run
         runs.append(run)
 

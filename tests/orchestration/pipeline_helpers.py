@@ -37,6 +37,18 @@ def forecasting_for(serving: Path) -> ForecastingResource:
     )
 
 
+def pipeline_resources(warehouse_url: str, landing: Path, serving: Path) -> dict:
+    """The pipeline's resources for a test: models beside `serving`, and no notification
+    channel, whatever the developer's environment says (tests never page anyone)."""
+    return build_resources(
+        warehouse_url,
+        str(landing),
+        str(serving),
+        forecasting_for(serving),
+        notifications=NotificationResource(),
+    )
+
+
 def materialize_all(
     warehouse_url: str,
     landing: Path,
@@ -48,14 +60,7 @@ def materialize_all(
     stages (orchestration/staged.py): one run per location group for the partitioned assets."""
     from orchestration.definitions import defs
 
-    # No notification channel, whatever the developer's environment says: tests never page anyone.
-    resources = build_resources(
-        warehouse_url,
-        str(landing),
-        str(serving),
-        forecasting_for(serving),
-        notifications=NotificationResource(),
-    )
+    resources = pipeline_resources(warehouse_url, landing, serving)
     graph = defs.resolve_asset_graph()
     keys = (selection or dg.AssetSelection.all()).resolve(graph)
     keys = {k for k in keys if graph.get(k).is_materializable}

@@ -34,11 +34,10 @@ from orchestration.defs.replenishment.inputs import (
 )
 from orchestration.defs.replenishment.simulation import PolicySimulationConfig, simulation_table
 from orchestration.defs.replenishment.simulation_inputs import read_scenario
-from orchestration.resources import NotificationResource, build_resources
 from orchestration.staged import plan
 from orchestration.warehouse import connect
 from tests.conftest import copy_of_world, serving_dir
-from tests.orchestration.pipeline_helpers import all_assets, forecasting_for, read_table
+from tests.orchestration.pipeline_helpers import all_assets, pipeline_resources, read_table
 
 WORLDS = ["marts_duckdb", pytest.param("marts_postgres", marks=pytest.mark.postgres)]
 KEYS = ["part_id", "location_id"]
@@ -167,16 +166,9 @@ def test_one_group_run_replaces_only_its_rows(world, request, tmp_path):
             conn.execute("update ml.fct_reorder_recommendations set reason = 'stale'")
             conn.execute("update ml.policy_simulation_groups set orders = -1")
         serving = serving_dir(source)
-        resources = build_resources(
-            url,
-            str(tmp_path),
-            str(serving),
-            forecasting_for(serving),
-            notifications=NotificationResource(),
-        )
         result = dg.materialize(
             all_assets(),
-            resources=resources,
+            resources=pipeline_resources(url, tmp_path, serving),
             instance=dg.DagsterInstance.ephemeral(),
             selection=GROUPED,
             partition_key=group,
