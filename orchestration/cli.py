@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -67,8 +68,9 @@ def materialize(
 ) -> None:
     """Materialize assets in this process, recorded in DAGSTER_HOME so the UI shows the runs.
 
-    In the refresh's stages: ingest, marts and training, then one run per location group
-    (scoring, recommendations), then what reads every group (alerts, the dashboard copy).
+    In the refresh's stages: ingest (one landing drop of every file present: everything new
+    loads), marts and training, then one run per location group (scoring, recommendations),
+    then what reads every group (alerts, the dashboard copy).
     """
     import dagster as dg
 
@@ -80,6 +82,7 @@ def materialize(
             typer.echo(f"Created database {env.Warehouse(url).pg['dbname']}")
     env.ensure_dagster_home()
     from orchestration.definitions import defs
+    from orchestration.defs.ingest.drops import register_now
     from orchestration.staged import in_process, run_stages
 
     job = defs.resolve_implicit_global_asset_job_def()
@@ -88,7 +91,8 @@ def materialize(
     if not keys:
         raise typer.BadParameter(f"selects no asset: {select!r}", param_hint="--select")
     with dg.DagsterInstance.get() as instance:
-        result = run_stages(graph, keys, in_process(job, instance))
+        new_drop = partial(register_now, instance, env.landing_dir())
+        result = run_stages(graph, keys, in_process(job, instance), new_drop)
     if not result.success:
         raise typer.Exit(code=1)
     typer.echo(

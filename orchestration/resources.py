@@ -68,8 +68,12 @@ class LandingZoneResource(dg.ConfigurableResource):
 
     path: str | None = None
 
+    @property
+    def root(self) -> Path:
+        return Path(self.path or env.landing_dir())
+
     def entity_dir(self, entity: str) -> Path:
-        return Path(self.path or env.landing_dir()) / entity
+        return self.root / entity
 
 
 class ErpResource(dg.ConfigurableResource):

@@ -1,8 +1,9 @@
 """Materializing a selection in the refresh's stages (defs/jobs.py), in order, in one process.
 
-Used by `partsflow materialize`, the benchmarks and the tests: the unpartitioned assets the
-location groups read, then one run per location group, then the assets reading every group.
-A stage that fails stops the rest.
+Used by `partsflow materialize`, the benchmarks and the tests: the ingest assets for one new
+landing drop of every landing file present (so everything new loads, as before drops), the
+unpartitioned assets the location groups read, then one run per location group, then the assets
+reading every group. A stage that fails stops the rest.
 """
 
 from __future__ import annotations
@@ -12,18 +13,23 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from orchestration.defs.jobs import GROUPED, PUBLISH
+from orchestration.defs.jobs import GROUPED, INGEST, PUBLISH
 from orchestration.defs.partitions import location_groups
 
 Execute = Callable[[list[dg.AssetKey], str | None], dg.ExecuteInProcessResult]
 
 
+# The partition of the ingest run in a plan: a drop registered when that run starts.
+NEW_DROP = "<new landing drop>"
+
+
 def plan(graph, keys: Iterable[dg.AssetKey]) -> list[tuple[list[dg.AssetKey], str | None]]:
-    """(asset keys, partition key) of each run: prepare, each location group, publish."""
+    """(asset keys, partition key) of each run: ingest (NEW_DROP), prepare, each location group,
+    publish."""
     keys = set(keys)
-    grouped, publish = GROUPED.resolve(graph), PUBLISH.resolve(graph)
-    prepare = keys - grouped - publish
-    runs = [(prepare, None)]
+    ingest, grouped, publish = (s.resolve(graph) for s in (INGEST, GROUPED, PUBLISH))
+    prepare = keys - ingest - grouped - publish
+    runs = [(keys & ingest, NEW_DROP), (prepare, None)]
     runs += [(keys & grouped, group) for group in location_groups.get_partition_keys()]
     runs.append((keys & publish, None))
     return [(sorted(k), group) for k, group in runs if k]
@@ -66,11 +72,15 @@ def in_process(job: dg.JobDefinition, instance: dg.DagsterInstance, **kwargs) ->
     return execute
 
 
-def run_stages(graph, keys: Iterable[dg.AssetKey], execute: Execute) -> Staged:
-    """Each run of plan(graph, keys) through `execute`, until one fails."""
+def run_stages(
+    graph, keys: Iterable[dg.AssetKey], execute: Execute, new_drop: Callable[[], str]
+) -> Staged:
+    """Each run of plan(graph, keys) through `execute`, until one fails; `new_drop` registers
+    the ingest run's drop (drops.register_now) and returns its key."""
     staged = Staged()
-    for run_keys, group in plan(graph, keys):
-        staged.results.append(execute(run_keys, group))
+    for run_keys, partition in plan(graph, keys):
+        key = new_drop() if partition == NEW_DROP else partition
+        staged.results.append(execute(run_keys, key))
         if not staged.results[-1].success:
             break
     return staged

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from orchestration import env
+from orchestration.defs.ingest.drops import register_now
 from orchestration.resources import build_resources
 from tests.dbt.test_dbt_models import run_dbt
 from tests.dbt.test_stock_marts import read_mart
@@ -28,11 +29,13 @@ HELD_BACK = ("2024-06", "2025-02")
 
 def _ingest(url: str, landing: Path, serving: Path) -> None:
     raw = [a for a in all_assets() if any(k.path[0] == "raw" for k in a.keys)]
+    instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         raw,
         resources=build_resources(url, str(landing), str(serving)),
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
         raise_on_error=False,
+        partition_key=register_now(instance, landing),
     )
     assert result.success, [e.message for e in result.all_events if e.is_failure]
 

@@ -10,6 +10,7 @@ import pandas as pd
 from orchestration import env
 from orchestration.contract import column_names
 from orchestration.defs.ingest.assets import ingest_assets
+from orchestration.defs.ingest.drops import register_now
 from orchestration.resources import ErpResource, LandingZoneResource, WarehouseResource
 from orchestration.warehouse import connect
 
@@ -37,7 +38,10 @@ def write_master(landing: Path) -> None:
 def run_ingest(
     url: str, landing: Path, entities: list[str] | None = None, extra=(), erp_url: str | None = None
 ):
+    """The ingest assets (or those of `entities`) for a new drop of every landing file present
+    (defs/ingest/drops.py), so everything new loads."""
     chosen = [a for a in ingest_assets if entities is None or a.key.path[-1] in entities]
+    instance = dg.DagsterInstance.ephemeral()
     return dg.materialize(
         [*chosen, *extra],
         resources={
@@ -45,8 +49,9 @@ def run_ingest(
             "landing": LandingZoneResource(path=str(landing)),
             "erp": ErpResource(url=erp_url),
         },
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
         raise_on_error=False,
+        partition_key=register_now(instance, landing),
     )
 
 

@@ -8,6 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from orchestration import env
+from orchestration.defs.ingest.drops import register_now
 from orchestration.resources import ForecastingResource, NotificationResource, build_resources
 from orchestration.staged import Staged, run_stages
 from orchestration.warehouse import connect, qualified
@@ -77,7 +78,7 @@ def materialize_all(
             run_config=_config_for(graph, run_keys, run_config),
         )
 
-    return run_stages(graph, keys, execute)
+    return run_stages(graph, keys, execute, lambda: register_now(instance, landing))
 
 
 def _config_for(graph, keys: list[dg.AssetKey], run_config: dict | None) -> dict | None:

@@ -1,11 +1,17 @@
-"""Ingest assets: new landing files (and ERP changes) of each entity into the validated raw."""
+"""Ingest assets: new landing files (and ERP changes) of each entity into the validated raw.
+
+Partitioned by landing drop (defs/ingest/drops.py): a run stores the files of its drop and of the
+drops before it that are not stored yet, one batch per file, in order, each exactly once."""
+
+from pathlib import Path
 
 import dagster as dg
 
 from orchestration import env
 from orchestration.contract import CONTRACT
 from orchestration.defs.ingest.batches import ingest_erp_changes
-from orchestration.defs.ingest.files import landing_files, new_files
+from orchestration.defs.ingest.drops import files_up_to, ingest_batches
+from orchestration.defs.ingest.files import new_files
 from orchestration.defs.ingest.loader import BatchResult
 from orchestration.defs.ingest.raw_tables import RAW_SCHEMA, ensure_raw_tables, known_hashes
 from orchestration.defs.ingest.read_ahead import ingest_files
@@ -59,6 +65,14 @@ def _suite_check(conn: Connection, entity: str, results: list[BatchResult]) -> d
     )
 
 
+def drop_files(landing: LandingZoneResource, key: str, entity: str) -> list[Path]:
+    """The entity's files of the drop and the drops before it (defs/ingest/drops.py)."""
+    try:
+        return files_up_to(landing.root, key, entity)
+    except (FileNotFoundError, ValueError) as exc:
+        raise dg.Failure(f"landing drop {key} cannot be read: {exc}") from exc
+
+
 def ingest_entity(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -67,7 +81,7 @@ def ingest_entity(
     entity: str,
 ) -> dg.MaterializeResult:
     source = env.ingest_source()
-    files = landing_files(landing.entity_dir(entity)) if source != "erp" else []
+    files = drop_files(landing, context.partition_key, entity) if source != "erp" else []
     results: list[BatchResult] = []
     with warehouse.connect() as conn:
         ensure_raw_tables(conn)
@@ -129,6 +143,7 @@ def _ingest_asset(entity: str) -> dg.AssetsDefinition:
         key=key,
         deps=[dg.AssetKey([RAW_SCHEMA, e]) for e in upstream_entities(entity)],
         group_name="ingest",
+        partitions_def=ingest_batches,
         owners=[OWNER],
         kinds={"python"},
         description=f"New {entity} batches validated into raw.{entity}, each exactly once.",

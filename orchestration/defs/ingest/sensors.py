@@ -1,7 +1,8 @@
 """A sensor that starts ingest, and everything downstream of it, when new landing files arrive.
 
-It starts the refresh's first stage (ingest, marts, training; defs/jobs.py); the location groups
-and publishing follow when it succeeds (defs/chain.py).
+The new files of one tick are a landing drop (defs/ingest/drops.py): the sensor writes its
+manifest, registers it as a partition of the ingest assets and starts the refresh's first stage,
+`refresh_ingest`, for it; prepare, the location groups and publishing follow (defs/chain.py).
 
 The cursor remembers every landing file seen as `{entity: {name: {size, mtime_ns, sha256}}}`.
 A file whose size and mtime match the cursor is not looked at again; only files that look new
@@ -18,9 +19,10 @@ import dagster as dg
 
 from orchestration import env
 from orchestration.contract import CONTRACT
+from orchestration.defs.ingest.drops import ingest_batches, write_drop
 from orchestration.defs.ingest.files import file_hash, landing_files
 from orchestration.defs.ingest.raw_tables import RAW_SCHEMA
-from orchestration.defs.jobs import PREPARE, refresh_prepare
+from orchestration.defs.jobs import INGEST, refresh_ingest
 from orchestration.resources import LandingZoneResource
 
 CURSOR_VERSION = 1
@@ -122,8 +124,8 @@ def files_tag(files: list[NewFile]) -> str:
 
 
 def selection_for(context: dg.SensorEvaluationContext, entities: set[str]) -> list[dg.AssetKey]:
-    """The ingest assets of these entities and every asset downstream of them in the first
-    stage (the later stages follow that run)."""
+    """The ingest assets of these entities and of those referencing them (their deps), which
+    their run ingests; the later stages follow that run (defs/chain.py)."""
     if context.repository_def is None:
         raise dg.DagsterInvariantViolationError(
             "landing_zone_sensor needs the repository definitions to find downstream assets; "
@@ -131,18 +133,18 @@ def selection_for(context: dg.SensorEvaluationContext, entities: set[str]) -> li
         )
     graph = context.repository_def.asset_graph
     keys = [dg.AssetKey([RAW_SCHEMA, e]) for e in sorted(entities)]
-    selected = (dg.AssetSelection.assets(*keys).downstream() & PREPARE).resolve(graph)
+    selected = (dg.AssetSelection.assets(*keys).downstream() & INGEST).resolve(graph)
     return sorted((k for k in selected if graph.get(k).is_materializable), key=str)
 
 
 @dg.sensor(
-    job=refresh_prepare,
+    job=refresh_ingest,
     minimum_interval_seconds=env.sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Ingests new landing files and refreshes everything downstream of their entities.",
+    description="Ingests each drop of new landing files, then refreshes what is downstream.",
 )
 def landing_zone_sensor(context: dg.SensorEvaluationContext, landing: LandingZoneResource):
-    """Ingests new landing files and refreshes everything downstream of their entities."""
+    """Ingests each drop of new landing files, then refreshes what is downstream."""
     previous = read_cursor(context.cursor)
     new, current = scan(landing, previous)
     cursor = write_cursor(current)
@@ -151,13 +153,22 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, landing: LandingZon
     if not new:
         return dg.SkipReason(SKIP_MESSAGE)
     entities = {f.entity for f in new}
-    context.log.info(f"{len(new)} new landing file(s): {files_tag(new)}")
-    return dg.RunRequest(
+    by_entity: dict[str, list[str]] = {}
+    for f in new:
+        by_entity.setdefault(f.entity, []).append(f.name)
+    key = write_drop(landing.root, by_entity)
+    context.log.info(f"landing drop {key}, {len(new)} new file(s): {files_tag(new)}")
+    request = dg.RunRequest(
         run_key=run_key(new),
+        partition_key=key,
         asset_selection=selection_for(context, entities),
         tags={
             FILES_TAG: files_tag(new),
             ENTITIES_TAG: ", ".join(sorted(entities)),
             COUNT_TAG: str(len(new)),
         },
+    )
+    return dg.SensorResult(
+        run_requests=[request],
+        dynamic_partitions_requests=[ingest_batches.build_add_request([key])],
     )
