@@ -20,7 +20,7 @@ from ml.replenishment.recommend import Settings, recommend
 from ml.replenishment.reviewed import PolicySettings
 from orchestration import env
 from orchestration.definitions import defs
-from orchestration.defs.chain import done_groups, next_requests, refresh_next_stage
+from orchestration.defs.chain import done_groups, next_requests, prepare_request, refresh_next_stage
 from orchestration.defs.forecasting.assets import MODEL_NAME, _scores
 from orchestration.defs.forecasting.demand import read_daily_demand
 from orchestration.defs.forecasting.registry import load_for_scoring
@@ -34,7 +34,7 @@ from orchestration.defs.replenishment.inputs import (
 )
 from orchestration.defs.replenishment.simulation import PolicySimulationConfig, simulation_table
 from orchestration.defs.replenishment.simulation_inputs import read_scenario
-from orchestration.staged import plan
+from orchestration.staged import NEW_DROP, plan
 from orchestration.warehouse import connect
 from tests.conftest import copy_of_world, serving_dir
 from tests.orchestration.pipeline_helpers import all_assets, pipeline_resources, read_table
@@ -194,13 +194,15 @@ def test_stages_cover_every_asset_once_and_match_the_jobs():
     graph = defs.resolve_asset_graph()
     every = {k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
     runs = plan(graph, every)
-    assert [group for _, group in runs] == [None, *GROUPS, None]
-    prepare, grouped, publish = set(runs[0][0]), set(runs[1][0]), set(runs[-1][0])
-    assert prepare | grouped | publish == every
-    assert len(prepare) + len(grouped) + len(publish) == len(every)
+    assert [group for _, group in runs] == [NEW_DROP, None, *GROUPS, None]
+    ingest, prepare, grouped, publish = (set(runs[i][0]) for i in (0, 1, 2, -1))
+    assert ingest | prepare | grouped | publish == every
+    assert len(ingest) + len(prepare) + len(grouped) + len(publish) == len(every)
     jobs = [set(defs.resolve_job_def(j.name).asset_layer.executable_asset_keys) for j in STAGES]
-    assert jobs == [prepare, grouped, publish]
+    assert jobs == [ingest, prepare, grouped, publish]
     assert defs.resolve_job_def("refresh_groups").partitions_def.get_partition_keys() == GROUPS
+    assert defs.resolve_job_def("refresh_ingest").partitions_def.name == "ingest_batches"
+    assert {k.path[0] for k in ingest} == {"raw"}
     assert dg.AssetKey(["ml", "ml_model_registry"]) in prepare  # one global model
     assert dg.AssetKey(["serving", "dashboard_copy"]) in publish
 
@@ -215,9 +217,26 @@ def test_next_stage_requests_the_groups_then_publish():
     assert publish.job_name == "refresh_publish" and publish.run_key == "r1-publish"
 
 
+def test_after_ingest_prepare_refreshes_what_is_downstream_of_the_drop():
+    graph = defs.resolve_asset_graph()
+    request = prepare_request("r1", [dg.AssetKey(["raw", "transactions"])], graph)
+    assert (request.job_name, request.run_key) == ("refresh_prepare", "r1-prepare")
+    assert request.tags == {REFRESH_TAG: "r1"}
+    selection = set(request.asset_selection)
+    assert {
+        dg.AssetKey(["marts", "fct_daily_demand"]),
+        dg.AssetKey(["ml", "ml_model_registry"]),
+    } <= selection
+    assert not {k for k in selection if k.path[0] == "raw"} | (selection & GROUPED.resolve(graph))
+    subset = defs.resolve_job_def("refresh_prepare").get_subset(asset_selection=selection)
+    assert subset.asset_layer.executable_asset_keys == selection  # a valid subset to launch
+    assert prepare_request("r1", None, graph).asset_selection is None  # the whole stage
+
+
 def test_the_chain_sensor_reads_the_finished_group_runs(tmp_path, monkeypatch):
-    """Real runs in an instance: a succeeded prepare run starts lg1 (DuckDB: one writer); once
-    every group of that refresh succeeded, the last group run starts publish."""
+    """Real runs in an instance: a succeeded ingest run starts prepare, which starts lg1 (DuckDB:
+    one writer); once every group of that refresh succeeded, the last group run starts
+    publish."""
     monkeypatch.setenv("PARTSFLOW_WAREHOUSE_URL", f"duckdb:///{tmp_path}/wh.duckdb")
 
     @dg.op
@@ -242,16 +261,21 @@ def test_the_chain_sensor_reads_the_finished_group_runs(tmp_path, monkeypatch):
         return list(refresh_next_stage(context))
 
     with dg.DagsterInstance.ephemeral() as instance:
-        prepare = finished("refresh_prepare", {})
+        ingest = finished("refresh_ingest", {"dagster/partition": "20261129T020000.000000Z-0"})
+        refresh = ingest.run_id  # the first run of the refresh names it
+        (request,) = evaluate(ingest)
+        assert (request.job_name, request.partition_key) == ("refresh_prepare", None)
+        assert request.tags == {REFRESH_TAG: refresh} and request.run_key == f"{refresh}-prepare"
+        prepare = finished("refresh_prepare", request.tags)
         (request,) = evaluate(prepare)
         assert (request.job_name, request.partition_key) == ("refresh_groups", "lg1")
-        assert request.tags[REFRESH_TAG] == prepare.run_id
+        assert request.tags[REFRESH_TAG] == refresh
         last = None
         for group in GROUPS:
-            tags = {REFRESH_TAG: prepare.run_id, "dagster/partition": group}
+            tags = {REFRESH_TAG: refresh, "dagster/partition": group}
             last = finished("refresh_groups", tags)
         finished("refresh_groups", {REFRESH_TAG: "another", "dagster/partition": "lg1"})
-        assert done_groups(instance, prepare.run_id) == set(GROUPS)
+        assert done_groups(instance, refresh) == set(GROUPS)
         (publish,) = evaluate(last)
         assert publish.job_name == "refresh_publish"
-        assert publish.run_key == f"{prepare.run_id}-publish"
+        assert publish.run_key == f"{refresh}-publish"

@@ -1,4 +1,5 @@
-"""The landing-zone sensor asks for one run per set of new files, ingest plus downstream."""
+"""The landing-zone sensor registers each set of new files as a landing drop (a partition of the
+ingest assets) and asks for one ingest run of it; the chain (defs/chain.py) does the rest."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from orchestration import env
 from orchestration.definitions import defs
+from orchestration.defs.ingest.drops import ingest_batches, read_drop
 from orchestration.defs.ingest.sensors import (
     COUNT_TAG,
     ENTITIES_TAG,
@@ -31,11 +33,27 @@ FORECASTS = dg.AssetKey(["ml", "forecasts"])
 DASHBOARD = dg.AssetKey(["serving", "dashboard_copy"])
 
 
+@pytest.fixture(scope="module", autouse=True)
+def sensor_instance():
+    """An instance with a ref, as the daemon's: a run request's partition is checked against the
+    partitions it has plus those the tick adds (one per module: creating one takes seconds)."""
+    with dg.instance_for_test() as instance:
+        INSTANCE.append(instance)
+        yield instance
+        INSTANCE.clear()
+
+
+INSTANCE: list[dg.DagsterInstance] = []
+
+
 def evaluate(landing: Path, cursor: str | None) -> dg.SensorExecutionData:
+    (instance,) = INSTANCE
     context = dg.build_sensor_context(
         cursor=cursor,
         resources={"landing": LandingZoneResource(path=str(landing))},
         definitions=defs,
+        instance=instance,
+        instance_ref=instance.get_ref(),
     )
     return landing_zone_sensor.evaluate_tick(context)
 
@@ -50,8 +68,12 @@ def drop(landing: Path, entity: str, name: str, text: str, mtime_ns: int | None 
 
 
 def only_request(result: dg.SensorExecutionData) -> dg.RunRequest:
+    """The one run request, for a drop the same tick registers."""
     assert result.skip_message is None
     assert result.run_requests is not None and len(result.run_requests) == 1
+    (added,) = result.dynamic_partitions_requests
+    assert added.partitions_def_name == ingest_batches.name
+    assert added.partition_keys == [result.run_requests[0].partition_key]
     return result.run_requests[0]
 
 
@@ -59,7 +81,7 @@ def test_sensor_is_loaded_running_and_targets_the_first_stage():
     sensor = defs.resolve_sensor_def("landing_zone_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.minimum_interval_seconds == env.sensor_interval_seconds() == 30
-    assert sensor.job_name == "refresh_prepare"
+    assert sensor.job_name == "refresh_ingest"
     assert sensor.description
 
 
@@ -76,29 +98,33 @@ def test_new_files_trigger_ingest_and_everything_downstream(tmp_path: Path):
 
     empty = evaluate(landing, None)
     assert empty.skip_message == SKIP_MESSAGE
-    assert not empty.run_requests
+    assert not empty.run_requests and not empty.dynamic_partitions_requests
 
     drop(landing, "transactions", "tx_001.csv", "a,b\n1,2\n")
     first = evaluate(landing, empty.cursor)
     request = only_request(first)
     selection = set(request.asset_selection)
-    # The first stage (through the marts and training); the groups and publishing follow it.
-    assert {RAW_TRANSACTIONS, DAILY_DEMAND, MODEL} <= selection
-    assert not {RAW_PARTS, SCORES, FORECASTS, DASHBOARD} & selection
+    # The first stage, ingest; prepare, the groups and publishing follow it (defs/chain.py).
+    assert RAW_TRANSACTIONS in selection
+    assert not {RAW_PARTS, DAILY_DEMAND, MODEL, SCORES, FORECASTS, DASHBOARD} & selection
     assert request.tags[FILES_TAG] == "transactions/tx_001.csv"
     assert request.tags[ENTITIES_TAG] == "transactions"
     assert request.tags[COUNT_TAG] == "1"
+    # The drop's manifest names the new file, so every run of the partition reads it.
+    assert read_drop(landing, request.partition_key) == {"transactions": ["tx_001.csv"]}
     # The daemon launches this selection as a subset of the target job: it must be a valid one.
-    subset = defs.resolve_job_def("refresh_prepare").get_subset(asset_selection=selection)
+    subset = defs.resolve_job_def("refresh_ingest").get_subset(asset_selection=selection)
     assert subset.asset_layer.executable_asset_keys == selection
 
     again = evaluate(landing, first.cursor)
     assert again.skip_message == SKIP_MESSAGE
-    assert not again.run_requests
+    assert not again.run_requests and not again.dynamic_partitions_requests
 
     drop(landing, "transactions", "tx_002.csv", "a,b\n3,4\n")
     second = only_request(evaluate(landing, first.cursor))
     assert second.run_key != request.run_key
+    assert second.partition_key > request.partition_key  # keys sort in arrival order
+    assert read_drop(landing, second.partition_key) == {"transactions": ["tx_002.csv"]}
     assert second.tags[FILES_TAG] == "transactions/tx_002.csv"
     assert RAW_TRANSACTIONS in second.asset_selection
     cursor = evaluate(landing, first.cursor).cursor
