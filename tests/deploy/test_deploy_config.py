@@ -12,13 +12,14 @@ import pytest
 import yaml
 
 from orchestration import env
-from orchestration.defs.jobs import STAGES, WAREHOUSE_TAG
+from orchestration.defs.jobs import INGEST_TAGS, STAGES, WAREHOUSE_TAG, refresh_ingest
 
 ROOT = env.PROJECT_ROOT
 DEPLOY = ROOT / "deploy"
 YAML_FILES = ["helm/values.yaml", "dagster.yaml", "k8s/dashboard.yaml", "k8s/config.yaml"]
 DOCKERFILES = ["Dockerfile", "Dockerfile.dashboard"]
 # A password in a URL, or a secret-looking key with a literal value.
+INGEST_LIMIT = {"key": WAREHOUSE_TAG, "value": INGEST_TAGS[WAREHOUSE_TAG], "limit": 1}
 SECRET_URL = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 SECRET_KEY = re.compile(r"^\s*-?\s*[\w-]*(password|token|api_?key)\s*[:=][ \t]*\S.*$", re.I | re.M)
 
@@ -57,9 +58,11 @@ def test_helm_values_name_the_code_location_and_the_k8s_run_launcher():
     assert values["postgresql"]["enabled"] is False  # the managed PostgreSQL, not the chart's
     assert values["generatePostgresqlPasswordSecret"] is False
     limits = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
-    (limit,) = limits["tagConcurrencyLimits"]
-    assert limit["key"] == WAREHOUSE_TAG and limit["limit"] >= 1
+    limit, ingest = limits["tagConcurrencyLimits"]
+    assert limit["key"] == WAREHOUSE_TAG and "value" not in limit and limit["limit"] >= 1
+    assert ingest == INGEST_LIMIT  # one ingest run at a time: drops stored in arrival order
     assert all(job.tags[WAREHOUSE_TAG] for job in STAGES)  # every refresh run carries the tag
+    assert refresh_ingest.tags == INGEST_TAGS
     # The group runs the chaining sensor keeps in flight fit in the tag limit.
     config = _documents("k8s/config.yaml")[0]["data"]
     assert int(config["PARTSFLOW_WAREHOUSE_WRITERS"]) == limit["limit"]
@@ -76,7 +79,8 @@ def test_dagster_instance_config_is_valid_and_reads_storage_from_the_environment
     db = config["storage"]["postgres"]["postgres_db"]
     assert all(set(db[k]) == {"env"} for k in ("hostname", "db_name", "username", "password"))
     limits = config["run_coordinator"]["config"]["tag_concurrency_limits"]
-    assert [limit["key"] for limit in limits] == [WAREHOUSE_TAG]
+    assert [limit["key"] for limit in limits] == [WAREHOUSE_TAG, WAREHOUSE_TAG]
+    assert limits[1] == INGEST_LIMIT
 
 
 @pytest.mark.parametrize("name", DOCKERFILES)

@@ -42,8 +42,9 @@ def test_generate_then_materialize_ingest(tmp_path, monkeypatch):
 
 
 def test_materialize_runs_every_stage_and_each_location_group(tmp_path, monkeypatch):
-    """`partsflow materialize`: prepare, one run per location group, publish; every asset
-    (each partition of the grouped ones) recorded in DAGSTER_HOME, every location scored."""
+    """`partsflow materialize`: ingest (one landing drop of every file), prepare, one run per
+    location group, publish; every asset (each partition of the partitioned ones) recorded in
+    DAGSTER_HOME, every location scored."""
     import dagster as dg
 
     from orchestration.definitions import defs
@@ -63,14 +64,18 @@ def test_materialize_runs_every_stage_and_each_location_group(tmp_path, monkeypa
     result = runner.invoke(app, ["materialize"])
     assert result.exit_code == 0, result.output
     groups = defs.resolve_job_def("refresh_groups").partitions_def.get_partition_keys()
-    assert f"in {len(groups) + 2} runs." in result.stdout
+    assert f"in {len(groups) + 3} runs." in result.stdout
     graph = defs.resolve_asset_graph()
     with dg.DagsterInstance.get() as instance:
+        (drop,) = instance.get_dynamic_partitions("ingest_batches")
         for key in (k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable):
-            if graph.get(key).partitions_def is None:
+            partitions = graph.get(key).partitions_def
+            if partitions is None:
                 assert instance.get_latest_materialization_event(key) is not None, key
             else:
-                assert instance.get_materialized_partitions(key) == set(groups), key
+                dynamic = isinstance(partitions, dg.DynamicPartitionsDefinition)
+                want = {drop} if dynamic else set(groups)
+                assert instance.get_materialized_partitions(key) == want, key
     with connect(env.Warehouse(url)) as conn:
         scored = conn.fetchall("select count(distinct location_id) from ml.fct_forecasts")[0][0]
         demand = conn.fetchall("select count(distinct location_id) from marts.fct_daily_demand")
