@@ -22,6 +22,7 @@ from orchestration.defs.ingest.drops import (
     write_drop,
 )
 from orchestration.defs.ingest.sensors import landing_zone_sensor
+from orchestration.defs.jobs import nightly_refresh
 from orchestration.generator import GeneratorConfig, generate_landing
 from orchestration.resources import ErpResource, LandingZoneResource, WarehouseResource
 from tests.conftest import throwaway_database
@@ -194,3 +195,18 @@ def test_a_drop_is_read_only_from_its_own_manifest(tmp_path):
         read_drop(landing, "../secrets")
     with pytest.raises(FileNotFoundError):
         files_up_to(landing, "20000101T000000.000000Z-00000000", "parts")
+
+
+def test_the_nightly_schedule_starts_ingest_for_a_drop_of_every_file(world, instance, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(world, landing, ignore=shutil.ignore_patterns(DROPS_DIR))
+    context = dg.build_schedule_context(
+        instance=instance,
+        resources={"landing": LandingZoneResource(path=str(landing))},
+        repository_def=defs.get_repository_def(),
+    )
+    (request,) = nightly_refresh.evaluate_tick(context).run_requests
+    assert request.partition_key in instance.get_dynamic_partitions(ingest_batches.name)
+    files = read_drop(landing, request.partition_key)
+    assert sum(map(len, files.values())) == len([p for p in world.rglob("*.csv")])
+    assert nightly_refresh.job_name == "refresh_ingest"
