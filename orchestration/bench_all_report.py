@@ -288,7 +288,14 @@ def _notes(r: dict, ref_f: dict, fc: dict, pol: dict) -> list[str]:
         + ".",
         "- Pipeline stages run through Dagster in process (`execute_in_process`, the same call "
         "as `partsflow materialize`), each stage a selection of the asset graph "
-        "(orchestration/bench_all_tasks.py: `stage_selections`).",
+        "(orchestration/bench_all_tasks.py: `stage_selections`)."
+        + (
+            " Settings of this scale: "
+            + ", ".join(f"{k}={v}" for k, v in r["scale_settings"].items())
+            + " (orchestration/bench_all.py: `SCALE_ENV`)."
+            if r.get("scale_settings")
+            else ""
+        ),
     ]
 
 
