@@ -63,9 +63,20 @@ def read_scenario(
         "from marts.fct_daily_stock where stock_date = ? and is_active "
         "and reorder_threshold is not null"
     )
-    params: tuple = (start - timedelta(days=1),)
-    if locations is not None:
-        sql, params = f"{sql} and {IN_GROUP}", (*params, locations)
+
+    def of_group(sql: str, params: tuple) -> tuple[str, tuple]:
+        # Every read takes only the group's rows: at the l scale the whole demand window alone
+        # is 120M rows (a group run went past 20 GB reading them all).
+        return (
+            (f"{sql} and {IN_GROUP}", (*params, locations))
+            if locations is not None
+            else (
+                sql,
+                params,
+            )
+        )
+
+    sql, params = of_group(sql, (start - timedelta(days=1),))
     pairs = conn.query_df(f"{sql} order by part_id, location_id", params)
     if pairs.empty:
         raise ValueError(f"no active part-location with a reorder threshold on {start}")
@@ -78,18 +89,22 @@ def read_scenario(
         return pos.fillna(-1).to_numpy(np.int64)
 
     demand = conn.query_df(
-        "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_demand "
-        "where demand_date >= ?",
-        (first,),
+        *of_group(
+            "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_demand "
+            "where demand_date >= ?",
+            (first,),
+        )
     )
     s, d = series_of(demand), _day_index(demand["demand_date"], first)
     grid = np.full((hist_days + days, n), np.nan)
     grid[d[s >= 0], s[s >= 0]] = demand["issued_qty"].to_numpy(float)[s >= 0]
 
     flags = conn.query_df(
-        "select part_id, location_id, stock_date, is_active from marts.fct_daily_stock "
-        "where stock_date >= ?",
-        (start,),
+        *of_group(
+            "select part_id, location_id, stock_date, is_active from marts.fct_daily_stock "
+            "where stock_date >= ?",
+            (start,),
+        )
     )
     s, d = series_of(flags), _day_index(flags["stock_date"], start)
     active = np.ones((days, n), dtype=bool)
