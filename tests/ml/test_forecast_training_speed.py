@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ml.forecast.backtest import GLOBAL, run_backtest
-from ml.forecast.candidates import forecast_baselines
+from ml.forecast.candidates import statsforecast_means
 from ml.forecast.features import EWM_ALPHAS, ewm_paths
 from ml.forecast.global_model import GlobalModel
 from ml.forecast.history import Panel
@@ -123,9 +123,9 @@ def test_scores_of_all_rows_at_once_match_one_row_at_a_time():
 
 def test_baselines_fitted_together_forecast_as_fitted_one_by_one():
     panel = late_panel().head(22)
-    names = ("ADIDA", "IMAPA", "TSB", "CrostonOptimized", "SeasonalNaive")
-    alone, _ = forecast_baselines(panel, HORIZON, names)
-    together, seconds = forecast_baselines(panel, HORIZON, names, together=True)
+    names = ("ADIDA", "IMAPA", "TSB", "CrostonOptimized", "SeasonalNaive", "AutoETS")
+    alone, _ = statsforecast_means(panel, HORIZON, names)
+    together, seconds = statsforecast_means(panel, HORIZON, names, together=True)
     assert together.keys() == alone.keys() and seconds.keys() == alone.keys()
     for name in names:
         np.testing.assert_array_equal(together[name], alone[name])
