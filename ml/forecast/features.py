@@ -13,6 +13,9 @@ LAGS = {"D": 14, "W": 8, "M": 12}
 WINDOWS = {"D": (7, 28, 91, 182), "W": (4, 13, 26, 52), "M": (3, 6, 12, 24)}
 # Smoothing weights of the exponentially weighted level and demand probability (as in SES/TSB).
 EWM_ALPHAS = (0.05, 0.1, 0.2, 0.4)
+# Series per block of ewm_paths: its time-major work arrays stay small (~70 MB at 1,000 periods).
+EWM_BLOCK = 1024
+EWM_TILE = 64
 
 
 def ewm_paths(values: np.ndarray, last_only: bool = False) -> dict[str, np.ndarray]:
@@ -23,18 +26,49 @@ def ewm_paths(values: np.ndarray, last_only: bool = False) -> dict[str, np.ndarr
     last period (series,), without keeping the paths (scoring: 40,000 series x 3 years of paths
     would be 2.8 GB).
     """
-    occurs = np.where(np.isnan(values), np.nan, np.nan_to_num(values) > 0)
-    out = {}
-    for prefix, series in (("ewm", values), ("ewm_p", occurs)):
-        for alpha in EWM_ALPHAS:
-            path = None if last_only else np.empty_like(series)
-            state = np.full(series.shape[0], np.nan)
-            for j, col in enumerate(series.T):
-                step = np.where(np.isnan(state), col, state + alpha * (col - state))
-                state = np.where(np.isnan(col), state, step)
-                if path is not None:
-                    path[:, j] = state
-            out[f"{prefix}{alpha}"] = state if path is None else path
+    n, t = values.shape
+    names = [f"{prefix}{alpha}" for prefix in ("ewm", "ewm_p") for alpha in EWM_ALPHAS]
+    out = {name: np.empty(n) if last_only else np.empty((n, t)) for name in names}
+    if t == 0:
+        return {name: np.full(n, np.nan) if last_only else path for name, path in out.items()}
+    alpha = np.array(EWM_ALPHAS)[None, :, None]
+    # All 8 features of a block of series advance together, one period at a time, in place on a
+    # time-major copy: a period is one contiguous row, not a strided column per feature.
+    for lo in range(0, n, EWM_BLOCK):
+        block = values[lo : lo + EWM_BLOCK]
+        observed = ~np.isnan(block)
+        occurs = np.where(observed, np.nan_to_num(block) > 0, np.nan)
+        series = np.stack([block.T, occurs.T], axis=1)[:, :, None, :]  # period, kind, 1, series
+        seen = observed.T[:, None, None, :]
+        # The state starts at each series' first observation, where the update leaves it as it
+        # is (x + a * (x - x) = x exactly); until then the paths are NaN (set below).
+        first = np.where(observed.any(axis=1), np.argmax(observed, axis=1), t)
+        rows, at = np.arange(len(block)), np.minimum(first, t - 1)
+        at_first = np.stack([block[rows, at], occurs[rows, at]])
+        state = np.repeat(np.where(first < t, at_first, np.nan)[:, None, :], len(EWM_ALPHAS), 1)
+        step = np.empty_like(state)  # kind, alpha, series
+        path = None if last_only else np.empty((t, *state.shape))
+        for j in range(t):
+            np.subtract(series[j], state, out=step)
+            np.multiply(step, alpha, out=step)
+            np.add(state, step, out=step)
+            np.copyto(state, step, where=seen[j])
+            if path is not None:
+                path[j] = state
+        if path is None:
+            for k, name in enumerate(names):
+                out[name][lo : lo + EWM_BLOCK] = state.reshape(len(names), -1)[k]
+            continue
+        # Back to series-major a tile of periods at a time (a whole-path transpose would miss
+        # the cache on every element).
+        for j in range(0, t, EWM_TILE):
+            tile = path[j : j + EWM_TILE].reshape(-1, len(names), len(block))
+            for k, name in enumerate(names):
+                out[name][lo : lo + EWM_BLOCK, j : j + EWM_TILE] = tile[:, k].T
+        late = int(first.max(initial=0))
+        before = np.arange(min(late, t))[None, :] < first[:, None]
+        for name in names:
+            out[name][lo : lo + EWM_BLOCK, : before.shape[1]][before] = np.nan
     return out
 
 

@@ -1,11 +1,15 @@
-"""The global model's own feature binning (weighted quantile edges, one sort per feature)."""
+"""The global model's own feature binning (weighted quantile edges, one sort per feature), and
+the regressor that skips scikit-learn's binning of it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
-from ml.forecast.global_model import MAX_BINS, bin_thresholds, to_bins
+from ml.forecast.global_model import MAX_BINS, PARAMS, PrebinnedHGB, bin_thresholds, to_bins
 
 
 def test_few_values_are_split_at_midpoints_and_nan_stays_nan():
@@ -27,3 +31,50 @@ def test_many_values_get_weighted_quantile_edges():
     assert np.all(np.diff(edges) > 0)
     bins = to_bins(pd.DataFrame({"f": column}), {"f": edges})[:, 0]
     assert bins.max() <= MAX_BINS - 1 and (bins[:5_000] == 0).all()
+
+
+def binned_rows(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """to_bins output of mixed features (some bins unused, missing values, a constant column)
+    with a Poisson-like target and positive weights."""
+    rng = np.random.default_rng(seed)
+    n = 4_000
+    frame = pd.DataFrame(
+        {
+            "wide": rng.gamma(1.0, 3.0, n),
+            "gappy": rng.choice([0.0, 1.0, 5.0, 9.0], n),
+            "holes": np.where(rng.random(n) < 0.2, np.nan, rng.normal(0, 1, n)),
+            "constant": np.full(n, 2.0),
+        }
+    )
+    weight = rng.gamma(2.0, 1.0, n)
+    edges = {name: bin_thresholds(frame[name].to_numpy(), weight) for name in frame}
+    edges["gappy"] = np.array([0.5, 2.0, 3.0, 4.0, 7.0])  # bins 2 and 3 never used
+    x = to_bins(frame, edges)
+    y = rng.poisson(np.exp(0.3 * np.nan_to_num(x[:, 0]) / 50 + 0.1 * x[:, 1])).astype(float)
+    return x, y, weight
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_prebinned_regressor_fits_the_same_trees(seed):
+    x, y, weight = binned_rows(seed)
+    params = {**PARAMS, "max_iter": 30, "min_samples_leaf": 20}
+    with threadpool_limits(limits=1):  # as GlobalModel fits: a shared machine's threads stall
+        compare_fits(x, y, weight, params)
+
+
+def compare_fits(x: np.ndarray, y: np.ndarray, weight: np.ndarray, params: dict) -> None:
+    plain = HistGradientBoostingRegressor(**params).fit(x, y, sample_weight=weight)
+    fast = PrebinnedHGB(**params).fit(x, y, sample_weight=weight)
+    edges = zip(plain._bin_mapper.bin_thresholds_, fast._bin_mapper.bin_thresholds_, strict=True)
+    for a, b in edges:
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(
+        plain._bin_mapper.n_bins_non_missing_, fast._bin_mapper.n_bins_non_missing_
+    )
+    np.testing.assert_array_equal(plain.predict(x), fast.predict(x))
+    # Not bin numbers: scikit-learn bins it itself, with the same result as the plain one.
+    raw = x + 0.5
+    np.testing.assert_array_equal(
+        HistGradientBoostingRegressor(**params).fit(raw, y, sample_weight=weight).predict(raw),
+        PrebinnedHGB(**params).fit(raw, y, sample_weight=weight).predict(raw),
+    )

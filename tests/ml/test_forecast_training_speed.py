@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from ml.forecast.backtest import GLOBAL, run_backtest
-from ml.forecast.candidates import forecast_baselines
-from ml.forecast.features import ewm_paths
+from ml.forecast.candidates import statsforecast_means
+from ml.forecast.features import EWM_ALPHAS, ewm_paths
 from ml.forecast.global_model import GlobalModel
 from ml.forecast.history import Panel
 from ml.forecast.metrics import QUANTILES, score, score_rows
@@ -41,6 +41,42 @@ def test_paths_of_the_whole_panel_serve_its_heads():
         np.testing.assert_array_equal(a[2], b[2])
         model.fit(known, rows)
         np.testing.assert_array_equal(model.predict(known), model.predict(known, rows))
+
+
+def ewm_paths_one_column_at_a_time(values: np.ndarray, last_only: bool) -> dict[str, np.ndarray]:
+    """The plain loop that ewm_paths replaced: one feature and one period at a time."""
+    occurs = np.where(np.isnan(values), np.nan, np.nan_to_num(values) > 0)
+    out = {}
+    for prefix, series in (("ewm", values), ("ewm_p", occurs)):
+        for alpha in EWM_ALPHAS:
+            path = np.empty_like(series)
+            state = np.full(series.shape[0], np.nan)
+            for j, col in enumerate(series.T):
+                step = np.where(np.isnan(state), col, state + alpha * (col - state))
+                state = np.where(np.isnan(col), state, step)
+                path[:, j] = state
+            out[f"{prefix}{alpha}"] = state if last_only else path
+    return out
+
+
+@pytest.mark.parametrize("last_only", [False, True])
+def test_ewm_paths_equal_the_plain_loop(monkeypatch, last_only):
+    rng = np.random.default_rng(11)
+    values = np.where(rng.random((70, 40)) < 0.4, rng.poisson(3.0, (70, 40)) * 1.5, 0.0)
+    values[rng.random(values.shape) < 0.1] = np.nan  # missing periods
+    values[3] = np.nan  # never observed
+    values[4, :25] = np.nan  # starts late
+    values[5, :39] = np.nan  # observed in the last period only
+    values[6] = 0.0
+    # Blocks and tiles smaller than the panel, so their edges are crossed too.
+    monkeypatch.setattr("ml.forecast.features.EWM_BLOCK", 16)
+    monkeypatch.setattr("ml.forecast.features.EWM_TILE", 7)
+    fast, plain = ewm_paths(values, last_only), ewm_paths_one_column_at_a_time(values, last_only)
+    assert fast.keys() == plain.keys()
+    for name in plain:
+        np.testing.assert_array_equal(fast[name], plain[name])
+    empty = ewm_paths(values[:, :0], last_only)
+    assert all(p.shape == ((70,) if last_only else (70, 0)) for p in empty.values())
 
 
 def test_backtest_expected_share_above_per_rows_matches_the_direct_one():
@@ -87,9 +123,9 @@ def test_scores_of_all_rows_at_once_match_one_row_at_a_time():
 
 def test_baselines_fitted_together_forecast_as_fitted_one_by_one():
     panel = late_panel().head(22)
-    names = ("ADIDA", "IMAPA", "TSB", "CrostonOptimized", "SeasonalNaive")
-    alone, _ = forecast_baselines(panel, HORIZON, names)
-    together, seconds = forecast_baselines(panel, HORIZON, names, together=True)
+    names = ("ADIDA", "IMAPA", "TSB", "CrostonOptimized", "SeasonalNaive", "AutoETS")
+    alone, _ = statsforecast_means(panel, HORIZON, names)
+    together, seconds = statsforecast_means(panel, HORIZON, names, together=True)
     assert together.keys() == alone.keys() and seconds.keys() == alone.keys()
     for name in names:
         np.testing.assert_array_equal(together[name], alone[name])
