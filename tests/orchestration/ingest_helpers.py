@@ -79,3 +79,21 @@ def snapshot(url: str) -> dict[str, pd.DataFrame]:
         df = df.drop(columns=drop)
         out[table] = df.sort_values(list(df.columns)).reset_index(drop=True)
     return out
+
+
+def sensor_tick(
+    instance: dg.DagsterInstance, landing: Path, cursor: str | None
+) -> dg.SensorExecutionData:
+    """One evaluation of the landing sensor against the definitions, on a persistent instance
+    (a sensor checks the dynamic partitions it requests against the instance's ref)."""
+    from orchestration.definitions import defs
+    from orchestration.defs.ingest.sensors import landing_zone_sensor
+
+    context = dg.build_sensor_context(
+        cursor=cursor,
+        resources={"landing": LandingZoneResource(path=str(landing))},
+        definitions=defs,
+        instance=instance,
+        instance_ref=instance.get_ref(),
+    )
+    return landing_zone_sensor.evaluate_tick(context)

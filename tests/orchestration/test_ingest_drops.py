@@ -21,12 +21,11 @@ from orchestration.defs.ingest.drops import (
     read_drop,
     write_drop,
 )
-from orchestration.defs.ingest.sensors import landing_zone_sensor
 from orchestration.defs.jobs import nightly_refresh
 from orchestration.generator import GeneratorConfig, generate_landing
 from orchestration.resources import ErpResource, LandingZoneResource, WarehouseResource
 from tests.conftest import throwaway_database
-from tests.orchestration.ingest_helpers import query, run_ingest, snapshot
+from tests.orchestration.ingest_helpers import query, run_ingest, sensor_tick, snapshot
 
 WORLD = GeneratorConfig(parts=12, locations=2, days=75, seed=5, dirty_rate=0.02)
 LATER = "_2024-03."  # the last month's files arrive in the second drop
@@ -61,14 +60,7 @@ def warehouses(request, tmp_path):
 def tick(instance: dg.DagsterInstance, landing: Path, cursor: str | None):
     """One sensor evaluation: its run request (None: nothing new) and cursor; the drop it
     registers is added to the instance, as the daemon does."""
-    context = dg.build_sensor_context(
-        cursor=cursor,
-        resources={"landing": LandingZoneResource(path=str(landing))},
-        definitions=defs,
-        instance=instance,
-        instance_ref=instance.get_ref(),
-    )
-    result = landing_zone_sensor.evaluate_tick(context)
+    result = sensor_tick(instance, landing, cursor)
     for added in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(added.partitions_def_name, list(added.partition_keys))
     (request,) = result.run_requests or [None]

@@ -20,9 +20,8 @@ from orchestration.defs.ingest.sensors import (
     SKIP_MESSAGE,
     NewFile,
     files_tag,
-    landing_zone_sensor,
 )
-from orchestration.resources import LandingZoneResource
+from tests.orchestration.ingest_helpers import sensor_tick
 
 RAW_TRANSACTIONS = dg.AssetKey(["raw", "transactions"])
 RAW_PARTS = dg.AssetKey(["raw", "parts"])
@@ -48,14 +47,7 @@ INSTANCE: list[dg.DagsterInstance] = []
 
 def evaluate(landing: Path, cursor: str | None) -> dg.SensorExecutionData:
     (instance,) = INSTANCE
-    context = dg.build_sensor_context(
-        cursor=cursor,
-        resources={"landing": LandingZoneResource(path=str(landing))},
-        definitions=defs,
-        instance=instance,
-        instance_ref=instance.get_ref(),
-    )
-    return landing_zone_sensor.evaluate_tick(context)
+    return sensor_tick(instance, landing, cursor)
 
 
 def drop(landing: Path, entity: str, name: str, text: str, mtime_ns: int | None = None) -> Path:
