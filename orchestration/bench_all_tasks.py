@@ -155,11 +155,14 @@ def forecast(series: int, ref_rows: int, quick: bool, seed: int) -> dict[str, An
     from ml.forecast.model import train
     from ml.forecast.quantiles import nb_quantiles
     from orchestration.bench_reference.grid_search import bound_quantiles, fit_reference
-    from orchestration.defs.forecasting.demand import read_daily_demand
-    from orchestration.resources import PIPELINE_TRAINING_ROWS
+    from orchestration.defs.forecasting.demand import read_daily_demand, training_locations
+    from orchestration.resources import PIPELINE_TRAINING_ROWS, ForecastingResource
 
     with _conn() as conn:
-        panel = read_daily_demand(conn)
+        # The series the pipeline's training reads (all of them up to its budget): at l the
+        # whole panel, 219k series x 3 years, would not fit in memory.
+        budget = ForecastingResource().max_training_series
+        panel = read_daily_demand(conn, training_locations(conn, budget))
     n_all = len(panel.ids)
     if series < n_all:
         pick = np.sort(np.random.default_rng(seed).choice(n_all, size=series, replace=False))
