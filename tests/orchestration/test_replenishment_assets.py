@@ -177,3 +177,25 @@ def test_without_a_forecast_the_asset_fails_clearly(marts_duckdb, tmp_path):
         messages = " ".join(str(e.event_specific_data) for e in result.all_events if e.is_failure)
         assert "materialize ml/fct_forecasts first" in messages
         pd.testing.assert_frame_equal(_recommendations(url), before)
+
+
+def test_lead_times_drop_the_warehouses_summation_noise():
+    """Parallel sums return the same std a few ulps apart; the inputs (and the reason text) must
+    not change with that."""
+    from orchestration.defs.replenishment.inputs import lead_times
+
+    frame = pd.DataFrame(
+        {
+            "part_lt_n": [5, 5],
+            "part_lt_mean": [14.4, 14.400000000000002],
+            "part_lt_std": [2.2499999999999996, 2.2500000000000004],
+            "supplier_lt_n": [0, 0],
+            "supplier_lt_mean": [np.nan, np.nan],
+            "supplier_lt_std": [np.nan, np.nan],
+            "nominal_lt": [10.0, 10.0],
+        }
+    )
+    out = lead_times(frame, min_samples=3)
+    assert out["lead_time_std_days"].nunique() == 1
+    assert out["lead_time_mean_days"].nunique() == 1
+    assert {f"{v:.1f}" for v in out["lead_time_std_days"]} == {"2.2"}

@@ -84,10 +84,13 @@ def lead_times(frame: pd.DataFrame, min_samples: int = MIN_LEAD_TIME_SAMPLES) ->
         0.0,
     )
     std = np.select([part_ok, supplier_ok], [frame["part_lt_std"], frame["supplier_lt_std"]], 0.0)
+    # The warehouses sum in parallel, so the same lead times can come back a few ulps apart
+    # (2.2499999999999996 or 2.25): rounding away that noise keeps the recommendation and its
+    # "± 2.2 d" text the same on every run and on both warehouses.
     return pd.DataFrame(
         {
-            "lead_time_mean_days": mean.astype(float),
-            "lead_time_std_days": np.nan_to_num(std.astype(float)),
+            "lead_time_mean_days": np.round(mean.astype(float), 9),
+            "lead_time_std_days": np.round(np.nan_to_num(std.astype(float)), 9),
             "lead_time_source": source,
         },
         index=frame.index,
