@@ -84,6 +84,16 @@ def pg_database_url(require_postgres: None) -> Iterator[str]:
 # trailing-365-day KPIs and the 364-day lag have history; no dirty rows, so every landing row is a
 # clean row.
 MARTS_CONFIG = GeneratorConfig(parts=30, locations=4, days=420, seed=7)
+SMALL_WORLD = GeneratorConfig(parts=12, locations=2, days=75, seed=5, dirty_rate=0.02)
+
+
+@pytest.fixture(scope="module")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small, slightly dirty landing zone (SMALL_WORLD), generated once per test module: each
+    module gets its own, because ingest runs write drop manifests into it."""
+    out = tmp_path_factory.mktemp("small_world")
+    generate_landing(out, SMALL_WORLD)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -8,28 +8,18 @@ import contextlib
 import json
 import os
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from orchestration import env
-from orchestration.generator import GeneratorConfig, generate_landing
 from orchestration.warehouse import connect
 from tests.faults.ingest_child import start
 from tests.orchestration.ingest_helpers import query, run_ingest
 
-WORLD = GeneratorConfig(parts=12, locations=2, days=75, seed=5, dirty_rate=0.02)
 RAW_TABLES = ("categories", "suppliers", "locations", "parts", "stock_levels", "transactions")
 BATCH_COLUMNS = "entity, file_name, rows_read, rows_loaded, rows_duplicate, rows_quarantined"
 WAITING = "waiting for the DuckDB warehouse"
-
-
-@pytest.fixture(scope="module")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("landing")
-    generate_landing(out, WORLD)
-    return out
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -63,17 +53,21 @@ def _summary(url: str) -> tuple[pd.DataFrame, dict[str, int]]:
     return batches, counts
 
 
-def test_two_runs_at_once_load_every_batch_exactly_once(warehouses, landing, tmp_path, monkeypatch):
+def test_two_runs_at_once_load_every_batch_exactly_once(
+    warehouses, small_world, tmp_path, monkeypatch
+):
     url, reference = warehouses
     monkeypatch.setenv("PARTSFLOW_MAX_QUARANTINE_SHARE", "1")  # tiny master files, few dirty rows
-    assert run_ingest(reference, landing).success
+    assert run_ingest(reference, small_world).success
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     ends = [tmp_path / "first.json", tmp_path / "second.json"]
     duck = env.Warehouse(url).is_duckdb
     environ = dict(os.environ)  # PARTSFLOW_MAX_QUARANTINE_SHARE included
     with connect(env.Warehouse(url)) if duck else contextlib.nullcontext():
         # On DuckDB the test holds the file until both runs are queued behind it, so they contend.
-        children = [start(url, landing, *files, environ) for files in zip(logs, ends, strict=True)]
+        children = [
+            start(url, small_world, *files, environ) for files in zip(logs, ends, strict=True)
+        ]
         if duck:
             _wait_for(lambda: all(WAITING in log.read_text() for log in logs), 180, "both to wait")
     outcomes = []

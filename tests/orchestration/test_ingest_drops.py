@@ -22,21 +22,12 @@ from orchestration.defs.ingest.drops import (
     write_drop,
 )
 from orchestration.defs.jobs import nightly_refresh
-from orchestration.generator import GeneratorConfig, generate_landing
 from orchestration.resources import ErpResource, LandingZoneResource, WarehouseResource
 from tests.conftest import throwaway_database
 from tests.orchestration.ingest_helpers import query, run_ingest, sensor_tick, snapshot
 
-WORLD = GeneratorConfig(parts=12, locations=2, days=75, seed=5, dirty_rate=0.02)
 LATER = "_2024-03."  # the last month's files arrive in the second drop
 BATCH_COLUMNS = "entity, file_name, rows_read, rows_loaded, rows_duplicate, rows_quarantined"
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("world")
-    generate_landing(out, WORLD)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -113,33 +104,33 @@ def assert_same(url: str, reference: str) -> None:
         pd.testing.assert_frame_equal(got, want, obj=name)
 
 
-def two_drops(world: Path, landing: Path, instance, cursor=None):
+def two_drops(small_world: Path, landing: Path, instance, cursor=None):
     """The world arriving in two drops the sensor sees: all but the last month, then it."""
     later = shutil.ignore_patterns(f"*{LATER}*", DROPS_DIR)  # and the reference runs' drops
-    shutil.copytree(world, landing, ignore=later)
+    shutil.copytree(small_world, landing, ignore=later)
     first, cursor = tick(instance, landing, cursor)
-    for path in world.rglob(f"*{LATER}*"):
+    for path in small_world.rglob(f"*{LATER}*"):
         shutil.copy2(path, landing / path.parent.name / path.name)
     second, cursor = tick(instance, landing, cursor)
     return first, second, cursor
 
 
 def test_two_drops_give_the_rows_of_one_sequential_load(
-    warehouses, world, instance, tmp_path, monkeypatch
+    warehouses, small_world, instance, tmp_path, monkeypatch
 ):
     url, reference = warehouses
     monkeypatch.setenv("PARTSFLOW_MAX_QUARANTINE_SHARE", "1")  # tiny master files, dirty rows
-    assert run_ingest(reference, world).success  # every file in one run, in name order
+    assert run_ingest(reference, small_world).success  # every file in one run, in name order
 
     landing = tmp_path / "landing"
-    first, second, cursor = two_drops(world, landing, instance)
+    first, second, cursor = two_drops(small_world, landing, instance)
     assert first.partition_key < second.partition_key  # keys sort in arrival order
     assert set(instance.get_dynamic_partitions(ingest_batches.name)) >= {
         first.partition_key,
         second.partition_key,
     }
     assert {n for names in read_drop(landing, second.partition_key).values() for n in names} == {
-        p.name for p in world.rglob(f"*{LATER}*")
+        p.name for p in small_world.rglob(f"*{LATER}*")
     }
     before = len(instance.get_dynamic_partitions(ingest_batches.name))
     assert tick(instance, landing, cursor)[0] is None  # nothing new: no drop, no run
@@ -156,15 +147,15 @@ def test_two_drops_give_the_rows_of_one_sequential_load(
 
 
 def test_a_later_drop_run_first_loads_the_earlier_drop_first(
-    warehouses, world, instance, tmp_path, monkeypatch
+    warehouses, small_world, instance, tmp_path, monkeypatch
 ):
     """The first drop's run failed or has not run yet: the second drop's run (of every ingest
     asset, as a backfill or re-execution) stores the first drop's files before its own."""
     url, reference = warehouses
     monkeypatch.setenv("PARTSFLOW_MAX_QUARANTINE_SHARE", "1")
-    assert run_ingest(reference, world).success
+    assert run_ingest(reference, small_world).success
     landing = tmp_path / "landing"
-    first, second, _ = two_drops(world, landing, instance)
+    first, second, _ = two_drops(small_world, landing, instance)
     assert files_up_to(landing, second.partition_key, "transactions")[-1].name.endswith(
         "_2024-03.csv"
     )
@@ -189,9 +180,11 @@ def test_a_drop_is_read_only_from_its_own_manifest(tmp_path):
         files_up_to(landing, "20000101T000000.000000Z-00000000", "parts")
 
 
-def test_the_nightly_schedule_starts_ingest_for_a_drop_of_every_file(world, instance, tmp_path):
+def test_the_nightly_schedule_starts_ingest_for_a_drop_of_every_file(
+    small_world, instance, tmp_path
+):
     landing = tmp_path / "landing"
-    shutil.copytree(world, landing, ignore=shutil.ignore_patterns(DROPS_DIR))
+    shutil.copytree(small_world, landing, ignore=shutil.ignore_patterns(DROPS_DIR))
     context = dg.build_schedule_context(
         instance=instance,
         resources={"landing": LandingZoneResource(path=str(landing))},
@@ -200,5 +193,5 @@ def test_the_nightly_schedule_starts_ingest_for_a_drop_of_every_file(world, inst
     (request,) = nightly_refresh.evaluate_tick(context).run_requests
     assert request.partition_key in instance.get_dynamic_partitions(ingest_batches.name)
     files = read_drop(landing, request.partition_key)
-    assert sum(map(len, files.values())) == len([p for p in world.rglob("*.csv")])
+    assert sum(map(len, files.values())) == len([p for p in small_world.rglob("*.csv")])
     assert nightly_refresh.job_name == "refresh_ingest"
