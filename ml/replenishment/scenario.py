@@ -25,6 +25,10 @@ class LeadTimes:
     supplier: np.ndarray  # int code of the supplier (-1: none)
     received_day: np.ndarray  # day index relative to the period's first day (negative: before)
     days: np.ndarray  # received day - ordered day
+    # How many orders each row stands for (None: one each). The warehouse reads its orders
+    # counted by part, supplier, lead time and before/in the period: a location group then
+    # reads a small table, not every order, and the pools hold the same lead times.
+    orders: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,13 @@ class Scenario:
     def replay(self, seed: int) -> Replay:
         """The replay both policies face; lead times drawn once per (day, series) from the
         part's received-order lead times (its supplier's, or everyone's, when it has < 5)."""
-        values, first, count = _pools(self.part, self.supplier, self.lead_times, None)
+        pools = _pools(self.part, self.supplier, self.lead_times, None)
         if self.keys is None:
             u = np.random.default_rng(seed).random((self.days, self.series))
         else:
             streams = [np.random.default_rng([seed, int(k)]) for k in self.keys]
             u = np.array([r.random(self.days) for r in streams]).T.reshape(self.days, -1)
-        lead = values[first + (u * count).astype(np.int64)]
+        lead = pools.draw(u)
         arrivals, on_order = open_orders(
             self.days, self.series, self.open_series, self.open_arrival, self.open_qty
         )
@@ -84,12 +88,14 @@ class Scenario:
     def lead_time_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """Lead-time mean and standard deviation per series from orders received before the
         period (what a planner knows on day 0), with the same fallbacks as the replay's draws."""
-        values, first, count = _pools(self.part, self.supplier, self.lead_times, 0)
-        csum = np.concatenate([[0.0], np.cumsum(values, dtype=float)])
-        csq = np.concatenate([[0.0], np.cumsum(values.astype(float) ** 2)])
-        total = csum[first + count] - csum[first]
-        mean = total / count
-        var = (csq[first + count] - csq[first] - count * mean**2) / np.maximum(count - 1, 1)
+        p = _pools(self.part, self.supplier, self.lead_times, 0)
+        # Sums of integers, exact in floats: the same numbers however the orders are counted.
+        value = p.values.astype(float)
+        csum = np.concatenate([[0.0], np.cumsum(value * p.weights)])
+        csq = np.concatenate([[0.0], np.cumsum(value**2 * p.weights)])
+        count = p.count
+        mean = (csum[p.end] - csum[p.first]) / count
+        var = (csq[p.end] - csq[p.first] - count * mean**2) / np.maximum(count - 1, 1)
         return mean, np.sqrt(np.maximum(var, 0.0))
 
     def abc_class(self) -> np.ndarray:
@@ -118,32 +124,66 @@ def abc_classes(value: np.ndarray, group: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class _Pools:
+    """Each series' pool of lead times: rows first..end of `values` (sorted within a pool), each
+    row standing for `weights` orders."""
+
+    values: np.ndarray
+    weights: np.ndarray
+    first: np.ndarray  # [n]
+    end: np.ndarray  # [n]
+
+    @property
+    def cumulative(self) -> np.ndarray:
+        return np.concatenate([[0], np.cumsum(self.weights)])
+
+    @property
+    def count(self) -> np.ndarray:
+        cum = self.cumulative
+        return cum[self.end] - cum[self.first]
+
+    def draw(self, u: np.ndarray) -> np.ndarray:
+        """The lead time at rank floor(u * orders) of each series' pool (u in [0, 1), [days, n]):
+        with one order per row, values[first + floor(u * count)]."""
+        cum = self.cumulative
+        rank = cum[self.first] + (u * (cum[self.end] - cum[self.first])).astype(np.int64)
+        return self.values[np.searchsorted(cum, rank, side="right") - 1]
+
+
 def _pools(
     part: np.ndarray, supplier: np.ndarray, lt: LeadTimes, received_before: int | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(values, first, count): each series' pool of lead times is values[first:first + count]:
-    its part's, else its supplier's, else all orders' (received before a day, or all)."""
-    keep = np.ones(len(lt.days), bool)
+) -> _Pools:
+    """Each series' pool: its part's orders, else its supplier's, else all orders (received
+    before a day, or all); a part's or supplier's pool from MIN_LEAD_TIMES orders on."""
+    weights = np.ones(len(lt.days), np.int64) if lt.orders is None else lt.orders
+    keep = weights > 0
     if received_before is not None:
-        keep = lt.received_day < received_before
-    days, lt_part, lt_sup = lt.days[keep], lt.part[keep], lt.supplier[keep]
+        keep &= lt.received_day < received_before
+    days, w = lt.days[keep], weights[keep].astype(np.int64)
     if len(days) == 0:
         raise ValueError("no received purchase order: lead times are unknown")
     pools = []
     offset = 0
-    for key, series_key in ((lt_part, part), (lt_sup, supplier)):
+    for key, series_key in ((lt.part[keep], part), (lt.supplier[keep], supplier)):
         order = np.lexsort((days, key))
-        uniq, first, count = np.unique(key[order], return_index=True, return_counts=True)
+        uniq, first, rows = np.unique(key[order], return_index=True, return_counts=True)
+        orders = np.add.reduceat(w[order], first)
         pos = np.clip(np.searchsorted(uniq, series_key), 0, max(len(uniq) - 1, 0))
-        found = (uniq[pos] == series_key) & (count[pos] >= MIN_LEAD_TIMES) & (series_key >= 0)
-        pools.append((days[order], found, offset + first[pos], count[pos]))
+        found = (uniq[pos] == series_key) & (orders[pos] >= MIN_LEAD_TIMES) & (series_key >= 0)
+        start = offset + first[pos]
+        pools.append((days[order], w[order], found, start, start + rows[pos]))
         offset += len(days)
-    everyone = np.sort(days)
-    values = np.concatenate([pools[0][0], pools[1][0], everyone])
+    everyone = np.argsort(days, kind="stable")
     n = len(part)
     first = np.full(n, offset, dtype=np.int64)
-    count = np.full(n, len(everyone), dtype=np.int64)
-    for _, found, f, c in reversed(pools):  # the part's pool wins over the supplier's
+    end = np.full(n, offset + len(days), dtype=np.int64)
+    for _, _, found, f, e in reversed(pools):  # the part's pool wins over the supplier's
         first = np.where(found, f, first)
-        count = np.where(found, c, count)
-    return values, first, count
+        end = np.where(found, e, end)
+    return _Pools(
+        values=np.concatenate([pools[0][0], pools[1][0], days[everyone]]),
+        weights=np.concatenate([pools[0][1], pools[1][1], w[everyone]]),
+        first=first,
+        end=end,
+    )

@@ -172,3 +172,25 @@ def test_forecast_dispersion_equals_the_forecasters():
     mean, var = forecast(window)
     alpha = series_dispersion(window.T, np.broadcast_to(mean[:, None], window.T.shape))
     np.testing.assert_allclose(var, mean + alpha * mean**2, rtol=1e-9)
+
+
+def test_counted_orders_draw_and_average_as_one_row_per_order():
+    """The warehouse reads its orders counted by part, supplier, lead time and before/in the
+    period (a few thousand rows for millions of orders): the same pools, draws and statistics."""
+    from dataclasses import replace
+
+    counts = np.array([1, 2, 3, 1, 2, 3, 1, 2])
+    each = LeadTimes(
+        *(np.repeat(a, counts) for a in (LEADS.part, LEADS.supplier)),
+        received_day=np.repeat(LEADS.received_day, counts),
+        days=np.repeat(LEADS.days, counts),
+    )
+    counted = replace(LEADS, received_day=np.where(LEADS.received_day < 0, -1, 0), orders=counts)
+    for keys in (None, np.array([11, 22, 33])):
+        a, b = (
+            replace(_scenario(np.ones((30, 3)), lt, [0, 1, 2], [0, 0, -1], days=60), keys=keys)
+            for lt in (each, counted)
+        )
+        np.testing.assert_array_equal(a.replay(seed=3).lead_time, b.replay(seed=3).lead_time)
+        for x, y in zip(a.lead_time_stats(), b.lead_time_stats(), strict=True):
+            np.testing.assert_array_equal(x, y)

@@ -35,6 +35,14 @@ from orchestration.warehouse import Connection
 
 KEYS = ["part_id", "location_id"]
 HISTORY_DAYS = 365  # what the policy looks back at: ABC class, demand pattern, forecast window
+# Every purchase order, counted: the lead-time pools (part, supplier, everyone) and the parts'
+# suppliers need no more, and a few thousand rows replace millions in every group's run.
+COUNTED_ORDERS = (
+    "select part_id, supplier_id, lead_time_days, "
+    "case when status = 'RECEIVED' then 1 else 0 end as received, "
+    "case when received_date < ? then 1 else 0 end as before, count(*) as orders "
+    "from marts.fct_purchase_orders group by 1, 2, 3, 4, 5"
+)
 
 
 def _day_index(dates: pd.Series, start: date) -> np.ndarray:
@@ -82,11 +90,8 @@ def read_scenario(
         raise ValueError(f"no active part-location with a reorder threshold on {start}")
     first = max(first, start - timedelta(days=HISTORY_DAYS))
     n, days, hist_days = len(pairs), holdout_days, (start - first).days
-    index = pd.Series(np.arange(n), index=pd.MultiIndex.from_frame(pairs[KEYS]))
-
-    def series_of(frame: pd.DataFrame) -> np.ndarray:
-        pos = index.reindex(pd.MultiIndex.from_frame(frame[KEYS]))
-        return pos.fillna(-1).to_numpy(np.int64)
+    part_ids = pd.Index(np.sort(pairs["part_id"].unique()))
+    series_of = _series_index(pairs, part_ids)
 
     demand = conn.query_df(
         *of_group(
@@ -111,26 +116,29 @@ def read_scenario(
     ok = (s >= 0) & (d < days)
     active[d[ok], s[ok]] = flags["is_active"].to_numpy(bool)[ok]
 
+    # The pairs' orders placed before the period: their smallest lot, and those in flight.
     po = conn.query_df(
-        "select part_id, location_id, supplier_id, quantity, status, ordered_date, "
-        "received_date, lead_time_days from marts.fct_purchase_orders"
+        *of_group(
+            "select part_id, location_id, quantity, status, received_date "
+            "from marts.fct_purchase_orders where ordered_date < ?",
+            (start,),
+        )
     )
-    supplier_codes = {v: i for i, v in enumerate(sorted(po["supplier_id"].dropna().unique()))}
-    part_codes = {v: i for i, v in enumerate(sorted(set(pairs["part_id"]) | set(po["part_id"])))}
-    po_series, ordered = series_of(po), _day_index(po["ordered_date"], start)
-    received = po["status"] == "RECEIVED"
+    po_series = series_of(po)
+    received = (po["status"] == "RECEIVED").to_numpy()
     received_day = np.where(received, _day_index(po["received_date"].fillna(end), start), days)
-    is_open = (po_series >= 0) & (ordered < 0) & (received_day >= 0) & (po["status"] != "CANCELLED")
+    is_open = (po_series >= 0) & (received_day >= 0) & (po["status"] != "CANCELLED").to_numpy()
     smallest = np.full(n, np.inf)
-    before = (po_series >= 0) & (ordered < 0)
-    np.minimum.at(smallest, po_series[before], po["quantity"].to_numpy(float)[before])
+    mine = po_series >= 0
+    np.minimum.at(smallest, po_series[mine], po["quantity"].to_numpy(float)[mine])
     rop = pairs["reorder_threshold"].to_numpy(np.int64)
-
-    # The part's supplier: the one on its purchase orders (the mart fills a PO's missing supplier
-    # from the part master).
-    part_supplier = po.dropna(subset=["supplier_id"]).groupby("part_id")["supplier_id"].first()
-    supplier = pairs["part_id"].map(part_supplier).map(supplier_codes).fillna(-1)
-    lt = po[received.to_numpy()]
+    counted = conn.query_df(COUNTED_ORDERS, (start,))
+    # The part's supplier: the one on its purchase orders (the mart fills a PO's missing
+    # supplier from the part master, so a part has one).
+    suppliers = pd.Index(np.sort(counted["supplier_id"].dropna().unique()))
+    part_supplier = counted.dropna(subset=["supplier_id"]).groupby("part_id")["supplier_id"].min()
+    lt = counted[counted["received"] == 1]
+    locations_pool = {loc: group_index(loc) for loc in pairs["location_id"].unique()}
     return Scenario(
         start=start,
         history=grid[:hist_days],
@@ -141,17 +149,39 @@ def read_scenario(
         open_arrival=received_day[is_open],
         open_qty=po["quantity"].to_numpy(np.int64)[is_open],
         unit_cost=pairs["unit_cost"].fillna(0.0).to_numpy(float),
-        part=pairs["part_id"].map(part_codes).to_numpy(np.int64),
-        supplier=supplier.to_numpy(np.int64),
+        part=part_ids.get_indexer(pairs["part_id"]),
+        supplier=suppliers.get_indexer(pairs["part_id"].map(part_supplier)),
         location=pd.factorize(pairs["location_id"], sort=True)[0].astype(np.int64),
         reorder_point=rop,
         order_up_to=rop + np.where(np.isfinite(smallest), smallest, 1).astype(np.int64),
-        keys=np.array([zlib.crc32(f"{p}\x1f{loc}".encode()) for p, loc in pairs[KEYS].values]),
-        pools=pairs["location_id"].map(group_index).to_numpy(np.int64),
+        keys=np.array(
+            [
+                zlib.crc32(f"{p}\x1f{loc}".encode())
+                for p, loc in zip(pairs["part_id"], pairs["location_id"], strict=True)
+            ]
+        ),
+        pools=pairs["location_id"].map(locations_pool).to_numpy(np.int64),
         lead_times=LeadTimes(
-            part=lt["part_id"].map(part_codes).to_numpy(np.int64),
-            supplier=lt["supplier_id"].map(supplier_codes).fillna(-1).to_numpy(np.int64),
-            received_day=received_day[received.to_numpy()],
+            part=part_ids.get_indexer(lt["part_id"]),  # -1: a part without a pair here
+            supplier=suppliers.get_indexer(lt["supplier_id"]),
+            received_day=np.where(lt["before"] == 1, -1, 0),  # only before/in the period matters
             days=lt["lead_time_days"].to_numpy(np.int64),
+            orders=lt["orders"].to_numpy(np.int64),
         ),
     )
+
+
+def _series_index(pairs: pd.DataFrame, part_ids: pd.Index):
+    """The function giving the pair (series) number of each row of a frame, -1 for other pairs:
+    a lookup table by part and location code (a MultiIndex reindex of millions of rows is slow)."""
+    location_ids = pd.Index(np.sort(pairs["location_id"].unique()))
+    table = np.full((len(part_ids), len(location_ids)), -1, dtype=np.int64)
+    p, loc = part_ids.get_indexer(pairs["part_id"]), location_ids.get_indexer(pairs["location_id"])
+    table[p, loc] = np.arange(len(pairs))
+
+    def series_of(frame: pd.DataFrame) -> np.ndarray:
+        p = part_ids.get_indexer(frame["part_id"])
+        loc = location_ids.get_indexer(frame["location_id"])
+        return np.where((p >= 0) & (loc >= 0), table[p, loc], -1)
+
+    return series_of
