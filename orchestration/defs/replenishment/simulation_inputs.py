@@ -75,14 +75,9 @@ def read_scenario(
     def of_group(sql: str, params: tuple) -> tuple[str, tuple]:
         # Every read takes only the group's rows: at the l scale the whole demand window alone
         # is 120M rows (a group run went past 20 GB reading them all).
-        return (
-            (f"{sql} and {IN_GROUP}", (*params, locations))
-            if locations is not None
-            else (
-                sql,
-                params,
-            )
-        )
+        if locations is None:
+            return sql, params
+        return f"{sql} and {IN_GROUP}", (*params, locations)
 
     sql, params = of_group(sql, (start - timedelta(days=1),))
     pairs = conn.query_df(f"{sql} order by part_id, location_id", params)
