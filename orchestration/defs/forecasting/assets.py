@@ -145,7 +145,10 @@ def demand_model(
 def _scores(model: ForecastModel, panel, version: int) -> pd.DataFrame:
     """The rows of ml.fct_forecasts for the panel's series."""
     frame = score(model, panel)
-    frame = pd.concat([keys_of(frame["series_id"]), frame.drop(columns="series_id")], axis=1)
+    # Each id decoded once, not once per row (a series has 35 rows).
+    codes, ids = pd.factorize(frame["series_id"])
+    keys = keys_of(pd.Series(ids)).iloc[codes].set_axis(frame.index)
+    frame = pd.concat([keys, frame.drop(columns="series_id")], axis=1)
     frame["period_start"] = frame["period_start"].dt.date
     frame["model_version"] = _version_label(version)
     frame["forecast_origin"] = panel.periods[-1].start_time.date()
