@@ -193,13 +193,14 @@ class GlobalModel:
         if self.model is None:
             raise RuntimeError("fit the model first")
         scale, x = self.future_design(panel, paths)
+        # Artifacts trained before the pre-binning have no thresholds: raw features.
+        bins = getattr(self, "thresholds", None)
+        rows = to_bins(x, bins) if bins else x[self.features]
         with threadpool_limits(limits=1):
-            # Artifacts trained before the pre-binning have no thresholds: raw features.
-            bins = getattr(self, "thresholds", None)
             if bins and isinstance(self.model, PrebinnedHGB):
-                pred = self.model.predict_binned(to_bins(x, bins)) * scale
+                pred = self.model.predict_binned(rows) * scale
             else:
-                pred = self.model.predict(to_bins(x, bins) if bins else x[self.features]) * scale
+                pred = self.model.predict(rows) * scale
         return pred.reshape(len(panel.ids), self.horizon)
 
     def future_design(
