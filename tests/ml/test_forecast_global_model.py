@@ -9,6 +9,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
+import ml.forecast.global_model as gm
 from ml.forecast.global_model import MAX_BINS, PARAMS, PrebinnedHGB, bin_thresholds, to_bins
 
 
@@ -90,7 +91,37 @@ def test_prediction_on_the_bins_is_the_prediction_on_the_floats(seed):
     new[:50, 0] = np.nan
     new[50:100, 1] = 2.0  # a bin without training rows
     new[100:150, 0] = MAX_BINS - 1
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1), pytest.MonkeyPatch.context() as patch:
+        # The pinned scikit-learn (constraints.txt) takes the fast path, not the fallback.
+        patch.setattr(gm, "_warn_fallback", lambda reason: pytest.fail(reason))
         model = PrebinnedHGB(**params).fit(x, y, sample_weight=weight)
         for rows in (x, new):
             np.testing.assert_array_equal(model.predict_binned(rows), model.predict(rows))
+
+
+@pytest.mark.parametrize("change", ["missing", "signature", "meaning"])
+def test_prediction_on_the_bins_falls_back_when_sklearns_internals_differ(change, monkeypatch):
+    """On a scikit-learn whose tree internals differ, predict_binned is predict(): it warns once
+    instead of failing or forecasting other numbers."""
+    from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+    x, y, weight = binned_rows(0)
+    params = {**PARAMS, "max_iter": 30, "min_samples_leaf": 20}
+    with threadpool_limits(limits=1):
+        model = PrebinnedHGB(**params).fit(x, y, sample_weight=weight)
+        want = model.predict(x)
+        if change == "missing":
+            monkeypatch.delattr(TreePredictor, "predict_binned")
+        elif change == "signature":
+            monkeypatch.setattr(TreePredictor, "predict_binned", lambda self, x, bin_idx: x[:, 0])
+        else:  # the same call, other numbers (here the missing bin moved to 0)
+            walk = TreePredictor.predict_binned
+            monkeypatch.setattr(
+                TreePredictor, "predict_binned", lambda self, x, _, n: walk(self, x, 0, n)
+            )
+        monkeypatch.setattr(gm, "_fallback_warned", False)
+        with pytest.warns(RuntimeWarning, match="internals differ") as caught:
+            first, second = model.predict_binned(x), model.predict_binned(x[::-1])
+    assert len(caught) == 1
+    np.testing.assert_array_equal(first, want)
+    np.testing.assert_array_equal(second, want[::-1])
