@@ -58,7 +58,7 @@ def scenario_from_truth(config: GeneratorConfig, truth: GeneratorTruth) -> Scena
         lead_times=LeadTimes(
             part=truth.po_part,
             supplier=truth.po_supplier,
-            received_day=truth.po_ordered + truth.po_lead - s,
+            received_before=truth.po_ordered + truth.po_lead < s,
             days=truth.po_lead,
         ),
     )

@@ -19,11 +19,13 @@ ABC_CUTS = (0.80, 0.95)  # the marts' ABC rule (dbt macro abc_class)
 
 @dataclass(frozen=True)
 class LeadTimes:
-    """Received purchase orders: who ordered, when it was received, how long it took (days)."""
+    """Received purchase orders: who ordered, whether before the period, how long it took."""
 
     part: np.ndarray  # int code of the part
     supplier: np.ndarray  # int code of the supplier (-1: none)
-    received_day: np.ndarray  # day index relative to the period's first day (negative: before)
+    # bool: received before the period's first day (what a planner knows on day 0); the day
+    # itself does not matter.
+    received_before: np.ndarray
     days: np.ndarray  # received day - ordered day
     # How many orders each row stands for (None: one each). The warehouse reads its orders
     # counted by part, supplier, lead time and before/in the period: a location group then
@@ -65,7 +67,7 @@ class Scenario:
     def replay(self, seed: int) -> Replay:
         """The replay both policies face; lead times drawn once per (day, series) from the
         part's received-order lead times (its supplier's, or everyone's, when it has < 5)."""
-        pools = _pools(self.part, self.supplier, self.lead_times, None)
+        pools = _pools(self.part, self.supplier, self.lead_times, known_only=False)
         if self.keys is None:
             u = np.random.default_rng(seed).random((self.days, self.series))
         else:
@@ -88,7 +90,7 @@ class Scenario:
     def lead_time_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """Lead-time mean and standard deviation per series from orders received before the
         period (what a planner knows on day 0), with the same fallbacks as the replay's draws."""
-        p = _pools(self.part, self.supplier, self.lead_times, 0)
+        p = _pools(self.part, self.supplier, self.lead_times, known_only=True)
         # Sums of integers, exact in floats: the same numbers however the orders are counted.
         value = p.values.astype(float)
         csum = np.concatenate([[0.0], np.cumsum(value * p.weights)])
@@ -151,15 +153,14 @@ class _Pools:
         return self.values[np.searchsorted(cum, rank, side="right") - 1]
 
 
-def _pools(
-    part: np.ndarray, supplier: np.ndarray, lt: LeadTimes, received_before: int | None
-) -> _Pools:
-    """Each series' pool: its part's orders, else its supplier's, else all orders (received
-    before a day, or all); a part's or supplier's pool from MIN_LEAD_TIMES orders on."""
+def _pools(part: np.ndarray, supplier: np.ndarray, lt: LeadTimes, known_only: bool) -> _Pools:
+    """Each series' pool: its part's orders, else its supplier's, else all orders (only those
+    received before the period when `known_only`); a part's or supplier's pool from
+    MIN_LEAD_TIMES orders on."""
     weights = np.ones(len(lt.days), np.int64) if lt.orders is None else lt.orders
     keep = weights > 0
-    if received_before is not None:
-        keep &= lt.received_day < received_before
+    if known_only:
+        keep &= lt.received_before
     days, w = lt.days[keep], weights[keep].astype(np.int64)
     if len(days) == 0:
         raise ValueError("no received purchase order: lead times are unknown")

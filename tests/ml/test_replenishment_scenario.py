@@ -53,11 +53,11 @@ def _scenario(
     )
 
 
-# Part 0: five orders (one received on day 3 of the period), part 1: two, part 3: one.
+# Part 0: five orders (one received in the period), part 1: two, part 3: one.
 LEADS = LeadTimes(
     part=np.array([0, 0, 0, 0, 0, 1, 1, 3]),
     supplier=np.array([0, 0, 0, 0, 0, 0, 0, 1]),
-    received_day=np.array([-50, -40, -30, -20, 3, -15, -10, -5]),
+    received_before=np.array([True, True, True, True, False, True, True, True]),
     days=np.array([10, 11, 12, 13, 14, 20, 22, 30]),
 )
 
@@ -132,7 +132,7 @@ def test_forecast_is_the_window_mean_with_a_negative_binomial_spread():
 def test_partsflow_levels_by_hand():
     """Poisson demand of 2 a day, lead time exactly 9 days: protection 10 days, LTD ~ Poi(20)."""
     history = np.full((120, 1), 2.0)
-    leads = LeadTimes(np.zeros(6, int), np.zeros(6, int), -np.arange(1, 7), np.full(6, 9))
+    leads = LeadTimes(np.zeros(6, int), np.zeros(6, int), np.ones(6, bool), np.full(6, 9))
     sc = _scenario(history, leads, part=[0], supplier=[0])
     settings = PolicySettings(ordering_cost=50.0, holding_rate=0.25, window_days=91)
     lv = partsflow_levels(sc, settings, service_level=0.95)(0, np.zeros((0, 1)))
@@ -182,10 +182,10 @@ def test_counted_orders_draw_and_average_as_one_row_per_order():
     counts = np.array([1, 2, 3, 1, 2, 3, 1, 2])
     each = LeadTimes(
         *(np.repeat(a, counts) for a in (LEADS.part, LEADS.supplier)),
-        received_day=np.repeat(LEADS.received_day, counts),
+        received_before=np.repeat(LEADS.received_before, counts),
         days=np.repeat(LEADS.days, counts),
     )
-    counted = replace(LEADS, received_day=np.where(LEADS.received_day < 0, -1, 0), orders=counts)
+    counted = replace(LEADS, orders=counts)
     for keys in (None, np.array([11, 22, 33])):
         a, b = (
             replace(_scenario(np.ones((30, 3)), lt, [0, 1, 2], [0, 0, -1], days=60), keys=keys)

@@ -159,7 +159,7 @@ def read_scenario(
         lead_times=LeadTimes(
             part=part_ids.get_indexer(lt["part_id"]),  # -1: a part without a pair here
             supplier=suppliers.get_indexer(lt["supplier_id"]),
-            received_day=np.where(lt["before"] == 1, -1, 0),  # only before/in the period matters
+            received_before=(lt["before"] == 1).to_numpy(),
             days=lt["lead_time_days"].to_numpy(np.int64),
             orders=lt["orders"].to_numpy(np.int64),
         ),
