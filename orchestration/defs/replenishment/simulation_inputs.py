@@ -36,7 +36,9 @@ from orchestration.warehouse import Connection
 KEYS = ["part_id", "location_id"]
 HISTORY_DAYS = 365  # what the policy looks back at: ABC class, demand pattern, forecast window
 # Every purchase order, counted: the lead-time pools (part, supplier, everyone) and the parts'
-# suppliers need no more, and a few thousand rows replace millions in every group's run.
+# suppliers need no more, and a few thousand rows replace millions in every group's run. Not
+# only the group's parts: a part with fewer than MIN_LEAD_TIMES orders draws from its supplier's
+# or everyone's orders, other groups' parts included (and a group-by of those scans it all too).
 COUNTED_ORDERS = (
     "select part_id, supplier_id, lead_time_days, "
     "case when status = 'RECEIVED' then 1 else 0 end as received, "
