@@ -101,6 +101,7 @@ format:
 # Dagster UI on :3000 and the dashboard on :$(PORT); Ctrl-C stops both (each in its own group).
 dev: manifest
 	@set -m; \
+	export PATH="$(CURDIR)/$(BIN):$$PATH"; \
 	export DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.dagster_home}; mkdir -p $$DAGSTER_HOME; \
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 & dpid=$$!; \
 	$(BIN)/streamlit run dashboards/streamlit_app.py --server.headless true \
