@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from ml.discrete import nbinom_ppf
+
 # Prior weight, in error points, of the pooled dispersion when shrinking a series' own estimate.
 PRIOR_POINTS = 12.0
 MIN_ALPHA = 1e-6
@@ -81,7 +83,7 @@ def nb_parts(
     rest = np.flatnonzero(mu > MAX_WALK_MEAN)
     for j, level in enumerate(levels):
         if rest.size:
-            kk = stats.nbinom.ppf(level, r[rest], p[rest])
+            kk = nbinom_ppf(level, r[rest], p[rest])  # scipy's numbers, cheaper
             below = np.where(kk > 0, stats.nbinom.cdf(kk - 1, r[rest], p[rest]), 0.0)
             mass = stats.nbinom.pmf(kk, r[rest], p[rest])
             k_out[rest, j] = kk
@@ -167,4 +169,9 @@ def expected_share_above(
 def prob_above(mean: np.ndarray, alpha: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """P(Y > upper) under NB(mean, alpha), elementwise (see expected_share_above)."""
     r, p = _nb(mean, alpha)
-    return np.where(np.asarray(mean) > 0, stats.nbinom.sf(np.floor(upper), r, p), 0.0)
+    m, r, p, u = np.broadcast_arrays(np.asarray(mean), r, p, np.floor(upper))
+    # The sf only where the mean is positive (the same numbers as computing it everywhere).
+    out = np.zeros(m.shape)
+    pos = m > 0
+    out[pos] = stats.nbinom.sf(u[pos], r[pos], p[pos])
+    return out

@@ -18,6 +18,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from ml.discrete import nbinom_ppf, poisson_ppf
+
 FloatArray = NDArray[np.float64]
 
 DEFAULT_SERVICE_LEVELS: dict[str, float] = {"A": 0.98, "B": 0.95, "C": 0.90}
@@ -83,7 +85,7 @@ def reorder_point_poisson(service_level: ArrayLike, ltd_mean: ArrayLike) -> Floa
     A series without demand (mu_LTD = 0) gets R = 0.
     """
     sl, mu = _check_service_level(service_level), _f(ltd_mean)
-    out = stats.poisson.ppf(sl, np.maximum(mu, 1e-12))
+    out = poisson_ppf(sl, np.maximum(mu, 1e-12))
     return np.where(mu > 0, out, 0.0)
 
 
@@ -102,12 +104,13 @@ def reorder_point_negative_binomial(
         _check_service_level(service_level), _f(ltd_mean), _f(ltd_var)
     )
     over = var > mu * (1 + 1e-9)
-    # Each quantile only where it is used (scipy's quantiles are most of the policy
-    # simulation's time): NB where over-dispersed, Poisson elsewhere, none without demand.
+    # Each quantile only where it is used (the quantiles are most of the policy simulation's
+    # time; ml.discrete computes scipy's numbers by a pmf walk): NB where over-dispersed,
+    # Poisson elsewhere, none without demand.
     nb, poisson = (mu > 0) & over, (mu > 0) & ~over
     out = np.zeros(mu.shape)
     m, v = mu[nb], var[nb]
-    out[nb] = stats.nbinom.ppf(sl[nb], m**2 / (v - m), m / v)
+    out[nb] = nbinom_ppf(sl[nb], m**2 / (v - m), m / v)
     out[poisson] = reorder_point_poisson(sl[poisson], mu[poisson])
     return out
 
@@ -129,14 +132,16 @@ def no_stockout_probability(
     demand until a new order could arrive, it is the chance of no stock-out if nothing is ordered.
     Negative stock gives 0; a series without demand gives 1.
     """
-    s, mu, var = np.floor(_f(stock)), _f(ltd_mean), _f(ltd_var)
-    safe_mu = np.maximum(mu, 1e-12)
+    s, mu, var = np.broadcast_arrays(np.floor(_f(stock)), _f(ltd_mean), _f(ltd_var))
     over = var > mu * (1 + 1e-9)
-    safe_var = np.where(over, var, 2 * safe_mu)
-    nb = stats.nbinom.cdf(s, safe_mu**2 / (safe_var - safe_mu), safe_mu / safe_var)
-    poi = stats.poisson.cdf(s, safe_mu)
-    p = np.where(over, nb, poi)
-    return np.where(s < 0, 0.0, np.where(mu > 0, p, 1.0))
+    # Each cdf only where it is used (the same numbers as computing both everywhere).
+    out = np.where(s < 0, 0.0, 1.0)
+    used = ~(s < 0) & (mu > 0)
+    nb, poisson = used & over, used & ~over
+    m, v = np.maximum(mu[nb], 1e-12), var[nb]
+    out[nb] = stats.nbinom.cdf(s[nb], m**2 / (v - m), m / v)
+    out[poisson] = stats.poisson.cdf(s[poisson], np.maximum(mu[poisson], 1e-12))
+    return out
 
 
 def economic_order_quantity(
