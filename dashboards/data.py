@@ -451,14 +451,37 @@ def open_alerts(
     )
 
 
-def alert_history(location_ids: LocationIds, since: dt.date) -> pd.DataFrame:
-    """fct_alert_history episodes in scope opened or closed since `since`."""
+ALERT_HISTORY_ROWS = 500  # the latest episodes the alerts page lists; its table by type counts all
+_HISTORY_SCOPE = f" FROM marts.fct_alert_history WHERE {LOC} AND (opened_at >= ? OR closed_at >= ?)"
+
+
+def alert_history(location_ids: LocationIds, since: dt.date, limit: int) -> pd.DataFrame:
+    """The latest `limit` fct_alert_history episodes in scope opened or closed since `since`
+    (a large warehouse has a million in 90 days: a page cannot ship them all)."""
     return _q(
         "SELECT alert_id, alert_type, severity, CAST(part_id AS TEXT) AS part_id,"
         " CAST(location_id AS TEXT) AS location_id, opened_at, closed_at, is_open,"
-        " CAST(duration_days AS BIGINT) AS duration_days FROM marts.fct_alert_history"
-        f" WHERE {LOC} AND (opened_at >= ? OR closed_at >= ?)"
-        " ORDER BY coalesce(closed_at, opened_at) DESC, alert_id",
+        f" CAST(duration_days AS BIGINT) AS duration_days{_HISTORY_SCOPE}"
+        " ORDER BY coalesce(closed_at, opened_at) DESC, alert_id LIMIT ?",
+        *_loc(location_ids),
+        since,
+        since,
+        int(limit),
+    )
+
+
+def alert_history_by_type(location_ids: LocationIds, since: dt.date) -> pd.DataFrame:
+    """Per alert type, the episodes in scope opened or closed since `since`: how many, how many
+    opened and closed in the window, how many still open, their mean duration in days."""
+    return _q(
+        "SELECT alert_type, CAST(count(*) AS BIGINT) AS episodes,"
+        " CAST(count(*) FILTER (WHERE opened_at >= ?) AS BIGINT) AS opened,"
+        " CAST(count(*) FILTER (WHERE closed_at >= ?) AS BIGINT) AS closed,"
+        " CAST(count(*) FILTER (WHERE is_open) AS BIGINT) AS still_open,"
+        f" CAST(avg(duration_days) AS DOUBLE PRECISION) AS mean_duration_days{_HISTORY_SCOPE}"
+        " GROUP BY alert_type ORDER BY episodes DESC, alert_type",
+        since,
+        since,
         *_loc(location_ids),
         since,
         since,

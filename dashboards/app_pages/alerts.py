@@ -94,10 +94,27 @@ else:
 
 st.subheader(f"Opened and closed in the last {HISTORY_DAYS} days")
 since = (data.kpi_last_date() if not data.missing(data.KPI_TABLE) else None) or dt.date.today()
-history = data.alert_history(location_ids, since - dt.timedelta(days=HISTORY_DAYS))
-if history.empty:
+start = since - dt.timedelta(days=HISTORY_DAYS)
+by_type = data.alert_history_by_type(location_ids, start)
+if by_type.empty:
     st.caption("No alert opened or closed in that window.")
 else:
+    st.dataframe(
+        by_type,
+        hide_index=True,
+        column_config={
+            "alert_type": "Type",
+            "episodes": st.column_config.NumberColumn("Episodes", format="localized"),
+            "opened": st.column_config.NumberColumn("Opened", format="localized"),
+            "closed": st.column_config.NumberColumn("Closed", format="localized"),
+            "still_open": st.column_config.NumberColumn("Still open", format="localized"),
+            "mean_duration_days": st.column_config.NumberColumn("Mean days", format="%.1f"),
+        },
+        key="alert-history-by-type",
+    )
+    total = int(by_type["episodes"].sum())
+    history = data.alert_history(location_ids, start, data.ALERT_HISTORY_ROWS)
+    st.caption(f"The latest {len(history):,} of {total:,} episodes, last closed or opened first.")
     st.dataframe(
         history,
         hide_index=True,
@@ -106,6 +123,7 @@ else:
             "closed_at": st.column_config.DateColumn("Closed"),
             "duration_days": st.column_config.NumberColumn("Duration (days)", format="%d"),
         },
+        key="alert-history",
     )
 
 st.subheader("Notifications sent")

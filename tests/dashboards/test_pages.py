@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboards.data import ALERT_HISTORY_ROWS
 from dashboards.formatting import compact, percent, times
 from dashboards.pages_index import PAGES
 from dashboards.users import ROLE_PAGES
@@ -79,6 +80,28 @@ def test_every_offered_page_renders_with_data(world: Path, role: str) -> None:
                 assert f"{first['part_number']} at {first['location_name']}" in links[0].label
             else:
                 assert not links
+
+
+def test_alert_history_counts_every_episode_and_lists_the_latest(world: Path) -> None:
+    at = open_page(login("admin"), "alerts")
+    by_type = next(d.value for d in at.dataframe if "episodes" in d.value.columns)
+    listed = next(d.value for d in at.dataframe if "duration_days" in d.value.columns)
+    with duckdb.connect(str(world), read_only=True) as con:
+        expected = dict(
+            con.execute(
+                "with w as (select max(kpi_date) - interval 90 day as since"
+                " from marts.mart_kpi_daily) select alert_type, count(*)"
+                " from marts.fct_alert_history, w where opened_at >= since or closed_at >= since"
+                " group by alert_type"
+            ).fetchall()
+        )
+    assert expected  # the world has alert history in the window
+    assert dict(zip(by_type["alert_type"], by_type["episodes"], strict=True)) == expected
+    assert (by_type["opened"] <= by_type["episodes"]).all()
+    assert len(listed) == min(ALERT_HISTORY_ROWS, sum(expected.values()))
+    last_seen = listed["closed_at"].fillna(listed["opened_at"])
+    assert last_seen.is_monotonic_decreasing
+    assert f"of {sum(expected.values()):,} episodes" in " ".join(c.value for c in at.caption)
 
 
 def assert_feature_importance_drawn(at: AppTest) -> None:
