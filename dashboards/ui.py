@@ -69,6 +69,38 @@ FORMATS = {
 }
 
 
+def pick_pair(
+    pairs: pd.DataFrame, asked: tuple[str | None, str | None] = (None, None)
+) -> tuple[str, str]:
+    """(part_id, location_id): a location, then a part stocked there. Two short lists rather
+    than one of every pair, which a large warehouse (200k pairs) could not ship to a select box.
+    `asked` (part, location) preselects a pair of `pairs`; anything else falls back to the first."""
+    places = pairs.drop_duplicates("location_id").sort_values(["location_name", "location_id"])
+    names = dict(zip(places["location_id"], places["location_name"], strict=True))
+    locations = list(names)
+    part_asked, location_asked = asked
+    location_id = st.selectbox(
+        "Location",
+        locations,
+        index=locations.index(location_asked) if location_asked in names else 0,
+        format_func=names.get,
+    )
+    here = pairs[pairs["location_id"] == location_id]
+    labels = dict(
+        zip(here["part_id"], here["part_number"] + " · " + here["description"], strict=True)
+    )
+    parts = list(labels)
+    part_id = st.selectbox(
+        "Part",
+        parts,
+        index=parts.index(part_asked)
+        if location_id == location_asked and part_asked in labels
+        else 0,
+        format_func=labels.get,
+    )
+    return part_id, location_id
+
+
 def file_bytes(frame: pd.DataFrame, kind: str, sheet: str = "data") -> bytes:
     if kind == "CSV":
         return frame.to_csv(index=False).encode("utf-8")

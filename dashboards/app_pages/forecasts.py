@@ -27,12 +27,7 @@ pairs = data.positions(location_ids)
 if pairs.empty:
     st.info("No stock positions in the chosen locations.")
     st.stop()
-keys = list(zip(pairs["part_id"], pairs["location_id"], strict=True))
-labels = {
-    k: f"{r.part_number} · {r.description} @ {r.location_name}"
-    for k, r in zip(keys, pairs.itertuples(), strict=True)
-}
-part_id, location_id = st.selectbox("Part and location", keys, format_func=labels.get)
+part_id, location_id = ui.pick_pair(pairs)
 
 fc = data.forecast_series(part_id, location_id, location_ids, grain)
 if fc.empty:

@@ -17,20 +17,10 @@ pairs = data.positions(user.locations)
 if pairs.empty:
     st.info("No stock positions in your locations.")
     st.stop()
-keys = list(zip(pairs["part_id"], pairs["location_id"], strict=True))
-labels = {
-    k: f"{r.part_number} · {r.description} @ {r.location_name}"
-    for k, r in zip(keys, pairs.itertuples(), strict=True)
-}
 # An alert's link opens this page with ?part=..&location=..; a pair outside the scope is ignored.
-asked = (st.query_params.get("part"), st.query_params.get("location"))
-choice = st.selectbox(
-    "Part and location",
-    keys,
-    index=keys.index(asked) if asked in labels else 0,
-    format_func=labels.get,
+part_id, location_id = ui.pick_pair(
+    pairs, (st.query_params.get("part"), st.query_params.get("location"))
 )
-part_id, location_id = choice
 st.query_params.update({"part": part_id, "location": location_id})
 
 history = data.stock_history(part_id, location_id, user.locations)

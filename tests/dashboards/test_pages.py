@@ -172,7 +172,34 @@ def test_a_stock_link_to_another_location_is_ignored(world: Path) -> None:
     at = login("warehouse")
     at.query_params.update({"part": part, "location": other})
     open_page(at, "stock")
-    assert at.selectbox[0].value[1] == own
+    assert at.selectbox[0].value == own
+
+
+def test_a_stock_link_opens_its_pair(world: Path) -> None:
+    with duckdb.connect(str(world), read_only=True) as con:
+        part, location = con.execute(
+            "select part_id, location_id from marts.fct_inventory_position"
+            " order by location_name desc, part_number desc limit 1"
+        ).fetchone()
+    at = login("admin")
+    at.query_params.update({"part": part, "location": location})
+    open_page(at, "stock")
+    chosen = [at.selectbox[0].value, at.selectbox[1].value]
+    assert chosen == [location, part], (chosen, location, part)
+    # Picking another location lists that location's parts only.
+    with duckdb.connect(str(world), read_only=True) as con:
+        other = con.execute(
+            "select min(location_id) from marts.fct_inventory_position where location_id <> ?",
+            [location],
+        ).fetchone()[0]
+        stocked = con.execute(
+            "select part_number || ' · ' || description from marts.fct_inventory_position"
+            " where location_id = ? order by part_number",
+            [other],
+        ).fetchall()
+    at.selectbox[0].select(other).run()
+    assert at.selectbox[0].value == other
+    assert at.selectbox[1].options == [label for (label,) in stocked]
 
 
 def test_a_new_publish_shows_up(world: Path) -> None:
