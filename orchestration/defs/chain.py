@@ -16,6 +16,7 @@ import dagster as dg
 
 from orchestration import env
 from orchestration.defs.jobs import (
+    INGEST,
     PREPARE,
     REFRESH_TAG,
     refresh_groups,
@@ -49,8 +50,12 @@ def prepare_request(refresh: str, ingested: Iterable[dg.AssetKey] | None, graph)
     selection = None
     if ingested is not None and graph is not None:
         downstream = dg.AssetSelection.assets(*ingested).downstream() & PREPARE
+        # What those read but no ingest feeds (the holidays seed) is built too: a fresh warehouse
+        # lacks it (the first sensor-driven refresh failed on it), and it costs next to nothing.
+        unfed = (downstream.upstream() & PREPARE) - INGEST.downstream()
         selection = sorted(
-            (k for k in downstream.resolve(graph) if graph.get(k).is_materializable), key=str
+            (k for k in (downstream | unfed).resolve(graph) if graph.get(k).is_materializable),
+            key=str,
         )
     return dg.RunRequest(
         run_key=f"{refresh}-prepare",

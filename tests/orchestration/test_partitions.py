@@ -24,7 +24,7 @@ from orchestration.defs.chain import done_groups, next_requests, prepare_request
 from orchestration.defs.forecasting.assets import MODEL_NAME, _scores
 from orchestration.defs.forecasting.demand import read_daily_demand
 from orchestration.defs.forecasting.registry import load_for_scoring
-from orchestration.defs.jobs import GROUPED, REFRESH_TAG, STAGES
+from orchestration.defs.jobs import GROUPED, INGEST, REFRESH_TAG, STAGES
 from orchestration.defs.partitions import group_keys, group_members, group_of
 from orchestration.defs.replenishment.inputs import (
     forecast_dispersion,
@@ -231,6 +231,30 @@ def test_after_ingest_prepare_refreshes_what_is_downstream_of_the_drop():
     subset = defs.resolve_job_def("refresh_prepare").get_subset(asset_selection=selection)
     assert subset.asset_layer.executable_asset_keys == selection  # a valid subset to launch
     assert prepare_request("r1", None, graph).asset_selection is None  # the whole stage
+
+
+def test_a_prepare_run_has_all_it_reads_on_a_fresh_warehouse():
+    """The first drop of a fresh warehouse (every entity): all the selected assets read is
+    selected or ingested. After a drop of one entity, what no ingest feeds (the holidays seed)
+    is selected too. The first sensor-driven refresh once failed on that seed."""
+    graph = defs.resolve_asset_graph()
+    ingested = INGEST.resolve(graph)
+    fed = INGEST.downstream().resolve(graph)
+
+    def parents(selected: set) -> set:
+        return {
+            parent
+            for key in selected
+            for parent in graph.get(key).parent_keys
+            if graph.get(parent).is_materializable
+        }
+
+    first = set(prepare_request("r1", sorted(ingested, key=str), graph).asset_selection)
+    assert parents(first) <= first | ingested
+    assert dg.AssetKey(["staging", "public_holidays"]) in first
+    for key in ingested:
+        selected = set(prepare_request("r1", [key], graph).asset_selection)
+        assert parents(selected) - fed <= selected, key
 
 
 def test_the_chain_sensor_reads_the_finished_group_runs(tmp_path, monkeypatch):
