@@ -302,7 +302,7 @@ positions as (
         running.cumulative_change + case
             when running.anchor_number > 0 then anchors.anchor_offset
             when plan.has_anchor = 1 then plan.anchor_on_hand
-            else coalesce(first_anchor.anchor_offset, 0)
+            else coalesce(anchors.anchor_offset, 0)
         end as on_hand,
         case
             when running.anchor_number > 0 then anchors.reorder_threshold
@@ -320,12 +320,10 @@ positions as (
     cross join ledger_end
     inner join plan
         on running.pair_number = plan.pair_number
+    -- one join: the row's anchor, or for the days before the first snapshot the first one
     left join anchors
         on running.pair_number = anchors.pair_number
-        and running.anchor_number = anchors.anchor_number
-    left join anchors as first_anchor
-        on running.pair_number = first_anchor.pair_number
-        and first_anchor.anchor_number = 1
+        and anchors.anchor_number = greatest(running.anchor_number, 1)
 
 ),
 
@@ -372,19 +370,25 @@ loaded as (
 
 ),
 
+-- every (span, offset) of a held stretch: the expansion below is an equality join on the span
+day_offsets as (
+
+    {{ held_day_offsets(
+        '(select max(ledger_end.end_date - plan.from_date) from plan cross join ledger_end)'
+    ) }}
+
+),
+
 -- every day from the event through the day before the next one: the event's own movements on
 -- its day, no movement and the same position on the days after it
 days as (
 
     select
         typed_positions.*,
-        cast(held_days.day_ts as {{ date_type() }}) as day_date
+        typed_positions.stock_date + day_offsets.day_offset as day_date
     from typed_positions
-    cross join lateral generate_series(
-        cast(typed_positions.stock_date as {{ timestamp_type() }}),
-        cast(typed_positions.held_until as {{ timestamp_type() }}),
-        interval '1 day'
-    ) as held_days (day_ts)
+    inner join day_offsets
+        on day_offsets.span = typed_positions.held_until - typed_positions.stock_date
 
 )
 
