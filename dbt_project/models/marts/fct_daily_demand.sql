@@ -136,17 +136,23 @@ held as (
 
 ),
 
+-- every (span, offset) of a held stretch: the expansion below is an equality join on the span
+day_offsets as (
+
+    {{ held_day_offsets(
+        '(select max(occurred_date) from transactions) - (select min(from_date) from plan)'
+    ) }}
+
+),
+
 days as (
 
     select
         held.*,
-        cast(held_days.day_ts as {{ date_type() }}) as day_date
+        held.demand_date + day_offsets.day_offset as day_date
     from held
-    cross join lateral generate_series(
-        cast(held.demand_date as {{ timestamp_type() }}),
-        cast(held.held_until as {{ timestamp_type() }}),
-        interval '1 day'
-    ) as held_days (day_ts)
+    inner join day_offsets
+        on day_offsets.span = held.held_until - held.demand_date
 
 ),
 

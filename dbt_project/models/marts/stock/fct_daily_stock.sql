@@ -197,7 +197,10 @@ event_rows as (
         daily_ledger.received_qty,
         daily_ledger.issued_qty,
         daily_ledger.net_change,
-        cast(null as {{ int_type() }}) as snapshot_on_hand
+        cast(null as {{ int_type() }}) as snapshot_on_hand,
+        cast(null as {{ int_type() }}) as snapshot_reorder_threshold,
+        cast(null as {{ int_type() }}) as snapshot_critical_threshold,
+        cast(null as {{ text_type() }}) as snapshot_status
     from daily_ledger
     inner join plan
         on daily_ledger.part_id = plan.part_id
@@ -210,7 +213,10 @@ event_rows as (
         0 as received_qty,
         0 as issued_qty,
         0 as net_change,
-        snapshots.on_hand as snapshot_on_hand
+        snapshots.on_hand as snapshot_on_hand,
+        snapshots.reorder_threshold as snapshot_reorder_threshold,
+        snapshots.critical_threshold as snapshot_critical_threshold,
+        snapshots.status as snapshot_status
     from snapshots
     inner join plan
         on snapshots.part_id = plan.part_id
@@ -223,12 +229,15 @@ event_rows as (
         0 as received_qty,
         0 as issued_qty,
         0 as net_change,
-        cast(null as {{ int_type() }}) as snapshot_on_hand
+        cast(null as {{ int_type() }}) as snapshot_on_hand,
+        cast(null as {{ int_type() }}) as snapshot_reorder_threshold,
+        cast(null as {{ int_type() }}) as snapshot_critical_threshold,
+        cast(null as {{ text_type() }}) as snapshot_status
     from plan
 
 ),
 
--- at most one ledger row and one snapshot per pair and day, so max() picks the snapshot's on_hand
+-- at most one ledger row and one snapshot per pair and day, so max() picks the snapshot's values
 events as (
 
     select
@@ -237,7 +246,10 @@ events as (
         sum(event_rows.received_qty) as received_qty,
         sum(event_rows.issued_qty) as issued_qty,
         sum(event_rows.net_change) as net_change,
-        max(event_rows.snapshot_on_hand) as snapshot_on_hand
+        max(event_rows.snapshot_on_hand) as snapshot_on_hand,
+        max(event_rows.snapshot_reorder_threshold) as snapshot_reorder_threshold,
+        max(event_rows.snapshot_critical_threshold) as snapshot_critical_threshold,
+        max(event_rows.snapshot_status) as snapshot_status
     from event_rows
     cross join ledger_end
     where event_rows.stock_date <= ledger_end.end_date
@@ -266,23 +278,19 @@ running as (
 ),
 
 -- Each snapshot day as an anchor: on_hand = cumulative_change + anchor_offset until the next one.
+-- The snapshot's thresholds and status came along in events: no join back to the snapshots, and
+-- the few anchor rows are the build side of the one join with running below.
 anchors as (
 
     select
-        running.pair_number,
-        running.anchor_number,
-        running.snapshot_on_hand - running.cumulative_change as anchor_offset,
-        snapshots.reorder_threshold,
-        snapshots.critical_threshold,
-        snapshots.status
+        pair_number,
+        anchor_number,
+        snapshot_on_hand - cumulative_change as anchor_offset,
+        snapshot_reorder_threshold as reorder_threshold,
+        snapshot_critical_threshold as critical_threshold,
+        snapshot_status as status
     from running
-    inner join plan
-        on running.pair_number = plan.pair_number
-    inner join snapshots
-        on plan.part_id = snapshots.part_id
-        and plan.location_id = snapshots.location_id
-        and running.stock_date = snapshots.as_of
-    where running.snapshot_on_hand is not null
+    where snapshot_on_hand is not null
 
 ),
 
@@ -302,7 +310,7 @@ positions as (
         running.cumulative_change + case
             when running.anchor_number > 0 then anchors.anchor_offset
             when plan.has_anchor = 1 then plan.anchor_on_hand
-            else coalesce(first_anchor.anchor_offset, 0)
+            else coalesce(anchors.anchor_offset, 0)
         end as on_hand,
         case
             when running.anchor_number > 0 then anchors.reorder_threshold
@@ -320,12 +328,10 @@ positions as (
     cross join ledger_end
     inner join plan
         on running.pair_number = plan.pair_number
+    -- one join: the row's anchor, or for the days before the first snapshot the first one
     left join anchors
         on running.pair_number = anchors.pair_number
-        and running.anchor_number = anchors.anchor_number
-    left join anchors as first_anchor
-        on running.pair_number = first_anchor.pair_number
-        and first_anchor.anchor_number = 1
+        and anchors.anchor_number = greatest(running.anchor_number, 1)
 
 ),
 
@@ -372,19 +378,25 @@ loaded as (
 
 ),
 
+-- every (span, offset) of a held stretch: the expansion below is an equality join on the span
+day_offsets as (
+
+    {{ held_day_offsets(
+        '(select max(ledger_end.end_date - plan.from_date) from plan cross join ledger_end)'
+    ) }}
+
+),
+
 -- every day from the event through the day before the next one: the event's own movements on
 -- its day, no movement and the same position on the days after it
 days as (
 
     select
         typed_positions.*,
-        cast(held_days.day_ts as {{ date_type() }}) as day_date
+        typed_positions.stock_date + day_offsets.day_offset as day_date
     from typed_positions
-    cross join lateral generate_series(
-        cast(typed_positions.stock_date as {{ timestamp_type() }}),
-        cast(typed_positions.held_until as {{ timestamp_type() }}),
-        interval '1 day'
-    ) as held_days (day_ts)
+    inner join day_offsets
+        on day_offsets.span = typed_positions.held_until - typed_positions.stock_date
 
 )
 
