@@ -39,48 +39,58 @@ latest_snapshot as (
 
 ),
 
-pairs as (
-
-    select part_id, location_id from latest_snapshot
-    union
-    select part_id, location_id from transactions
-
-),
-
+-- One aggregation of the ledger per pair, the sum keeping only the rows after the snapshot: this
+-- also lists the pairs with transactions, so no separate distinct pass over the ledger is needed.
 ledger_after_snapshot as (
 
     select
         transactions.part_id,
         transactions.location_id,
-        cast(sum(transactions.signed_quantity) as {{ int_type() }}) as ledger_quantity
+        cast(
+            sum(
+                case
+                    when latest_snapshot.as_of is null
+                        or transactions.occurred_date > latest_snapshot.as_of
+                        then transactions.signed_quantity
+                end
+            )
+            as {{ int_type() }}
+        ) as ledger_quantity
     from transactions
     left join latest_snapshot
         on transactions.part_id = latest_snapshot.part_id
         and transactions.location_id = latest_snapshot.location_id
-    where latest_snapshot.as_of is null
-        or transactions.occurred_date > latest_snapshot.as_of
     group by transactions.part_id, transactions.location_id
+
+),
+
+pairs as (
+
+    select
+        coalesce(latest_snapshot.part_id, ledger_after_snapshot.part_id) as part_id,
+        coalesce(latest_snapshot.location_id, ledger_after_snapshot.location_id) as location_id,
+        latest_snapshot.as_of,
+        latest_snapshot.on_hand,
+        latest_snapshot.reorder_threshold,
+        latest_snapshot.critical_threshold,
+        latest_snapshot.status,
+        ledger_after_snapshot.ledger_quantity
+    from latest_snapshot
+    full outer join ledger_after_snapshot
+        on latest_snapshot.part_id = ledger_after_snapshot.part_id
+        and latest_snapshot.location_id = ledger_after_snapshot.location_id
 
 )
 
 select
-    {{ surrogate_key(['pairs.part_id', 'pairs.location_id']) }} as position_key,
-    pairs.part_id,
-    pairs.location_id,
-    latest_snapshot.as_of as snapshot_as_of,
-    latest_snapshot.on_hand as snapshot_on_hand,
-    coalesce(ledger_after_snapshot.ledger_quantity, cast(0 as {{ int_type() }})) as ledger_quantity_after_snapshot,
-    cast(
-        coalesce(latest_snapshot.on_hand, 0) + coalesce(ledger_after_snapshot.ledger_quantity, 0)
-        as {{ int_type() }}
-    ) as on_hand,
-    latest_snapshot.reorder_threshold,
-    latest_snapshot.critical_threshold,
-    coalesce(latest_snapshot.status, 'active') as status
+    {{ surrogate_key(['part_id', 'location_id']) }} as position_key,
+    part_id,
+    location_id,
+    as_of as snapshot_as_of,
+    on_hand as snapshot_on_hand,
+    coalesce(ledger_quantity, cast(0 as {{ int_type() }})) as ledger_quantity_after_snapshot,
+    cast(coalesce(on_hand, 0) + coalesce(ledger_quantity, 0) as {{ int_type() }}) as on_hand,
+    reorder_threshold,
+    critical_threshold,
+    coalesce(status, 'active') as status
 from pairs
-left join latest_snapshot
-    on pairs.part_id = latest_snapshot.part_id
-    and pairs.location_id = latest_snapshot.location_id
-left join ledger_after_snapshot
-    on pairs.part_id = ledger_after_snapshot.part_id
-    and pairs.location_id = ledger_after_snapshot.location_id

@@ -1,34 +1,43 @@
 -- One row per part-location pair, as of ledger_end_date: its stock, when it last had an ISSUE and
 -- whether the stock on hand is obsolete or slow-moving. "Days without issue" counts from the last
 -- ISSUE, or from the pair's first activity when it never had one (a new pair is not obsolete).
-with daily_stock as (
+-- Only first_activity_date needs every day of the pair; the window sum reads the last
+-- days_of_supply_window_days days, and last_issue_date is fct_daily_stock's own running
+-- last_issue_date on ledger_end_date (the latest day with issued_qty > 0 so far).
+with first_days as (
 
-    select * from {{ ref('fct_daily_stock') }}
+    select part_id, location_id, min(stock_date) as first_activity_date
+    from {{ ref('fct_daily_stock') }}
+    group by part_id, location_id
+
+),
+
+recent as (
+
+    select part_id, location_id, sum(issued_qty) as issued_qty_window
+    from {{ ref('fct_daily_stock') }}
+    where stock_date > {{ ledger_end_date() }} - {{ var('days_of_supply_window_days') }}
+    group by part_id, location_id
 
 ),
 
 history as (
 
     select
-        part_id,
-        location_id,
-        min(stock_date) as first_activity_date,
-        max(case when issued_qty > 0 then stock_date end) as last_issue_date,
-        sum(
-            case
-                when stock_date > {{ ledger_end_date() }} - {{ var('days_of_supply_window_days') }}
-                    then issued_qty
-                else 0
-            end
-        ) as issued_qty_window
-    from daily_stock
-    group by part_id, location_id
+        first_days.part_id,
+        first_days.location_id,
+        first_days.first_activity_date,
+        recent.issued_qty_window
+    from first_days
+    inner join recent
+        on first_days.part_id = recent.part_id
+        and first_days.location_id = recent.location_id
 
 ),
 
 today as (
 
-    select * from daily_stock where stock_date = {{ ledger_end_date() }}
+    select * from {{ ref('fct_daily_stock') }} where stock_date = {{ ledger_end_date() }}
 
 ),
 
@@ -41,9 +50,9 @@ measured as (
         today.unit_cost,
         today.inventory_value,
         history.first_activity_date,
-        history.last_issue_date,
-        {{ ledger_end_date() }} - history.last_issue_date as days_since_last_issue,
-        {{ ledger_end_date() }} - coalesce(history.last_issue_date, history.first_activity_date)
+        today.last_issue_date,
+        {{ ledger_end_date() }} - today.last_issue_date as days_since_last_issue,
+        {{ ledger_end_date() }} - coalesce(today.last_issue_date, history.first_activity_date)
             as days_without_issue,
         history.issued_qty_window
     from today
