@@ -90,12 +90,11 @@ def pick_pair(
         zip(here["part_id"], here["part_number"] + " · " + here["description"], strict=True)
     )
     parts = list(labels)
+    preselect = location_id == location_asked and part_asked in labels
     part_id = st.selectbox(
         "Part",
         parts,
-        index=parts.index(part_asked)
-        if location_id == location_asked and part_asked in labels
-        else 0,
+        index=parts.index(part_asked) if preselect else 0,
         format_func=labels.get,
     )
     return part_id, location_id
