@@ -13,6 +13,25 @@ from orchestration.defs.serving.ops_tables import OPS_SCHEMA, publish_ops
 from orchestration.warehouse import Connection, qualified, quote_ident
 
 SERVED_SCHEMAS = ("marts", "ml")
+# Model inputs nobody reads on the dashboard (166M rows at the l scale): not copied.
+NOT_SERVED = frozenset({("marts", "fct_demand_features"), ("marts", "fct_demand_features_weekly")})
+# The dense daily facts (a row per pair and day, 240M at l) are copied with the columns the
+# dashboard draws, in pair order: one pair's rows then sit in a few row groups, which DuckDB finds
+# by their min/max instead of scanning the part column of every row.
+SERVED_COLUMNS = {
+    ("marts", "fct_daily_stock"): (
+        "part_id",
+        "location_id",
+        "stock_date",
+        "on_hand",
+        "received_qty",
+        "issued_qty",
+        "reorder_threshold",
+        "critical_threshold",
+    ),
+    ("marts", "fct_daily_demand"): ("part_id", "location_id", "demand_date", "issued_qty"),
+}
+PAIR = ("location_id", "part_id")
 PUBLICATIONS_DDL = (
     "create table if not exists {}.publications "
     "(published_at timestamp not null, tables bigint not null)"
@@ -56,21 +75,44 @@ def publish_duckdb_copy(conn: Connection, target: Path) -> dict[str, int]:
 def _write_copy(conn: Connection, tmp: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     conn.execute("attach ? as serving_copy", (str(tmp),))
+    # Tables are sets (the dense facts are ordered explicitly): the copies write from every thread.
+    conn.execute("set preserve_insertion_order = false")
     try:
         for schema in SERVED_SCHEMAS:
             conn.execute(f"create schema if not exists serving_copy.{quote_ident(schema)}")
             for table in conn.tables_in(schema):
+                if (schema, table) in NOT_SERVED:
+                    continue
                 conn.execute(
                     f"create table serving_copy.{qualified(schema, table)} as "
-                    f"select * from {qualified(schema, table)}"
+                    + _served_select(conn, schema, table)
                 )
                 n = conn.fetchall(f"select count(*) from serving_copy.{qualified(schema, table)}")
                 counts[f"{schema}.{table}"] = int(n[0][0])
         counts.update(publish_ops(conn, f"serving_copy.{OPS_SCHEMA}"))
         _record_publication(conn, "serving_copy.pipeline", len(counts))
     finally:
+        conn.execute("reset preserve_insertion_order")
         conn.execute("detach serving_copy")
     return counts
+
+
+def _served_select(conn: Connection, schema: str, table: str) -> str:
+    """The SELECT copying a served table: every column, or SERVED_COLUMNS in pair order."""
+    wanted = SERVED_COLUMNS.get((schema, table))
+    if wanted is None:
+        return f"select * from {qualified(schema, table)}"
+    present = {
+        row[0]
+        for row in conn.fetchall(
+            "select column_name from information_schema.columns"
+            " where table_catalog = current_database() and table_schema = ? and table_name = ?",
+            (schema, table),
+        )
+    }
+    columns = [c for c in wanted if c in present] or ["*"]
+    order = f" order by {', '.join(PAIR)}" if present.issuperset(PAIR) else ""
+    return f"select {', '.join(columns)} from {qualified(schema, table)}{order}"
 
 
 def publish_in_place(conn: Connection) -> dict[str, int]:
