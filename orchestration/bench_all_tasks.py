@@ -58,7 +58,7 @@ def materialize(stage: str) -> dict[str, Any]:
     env.ensure_dagster_home()
     from orchestration.definitions import defs
     from orchestration.defs.ingest.drops import register_now
-    from orchestration.staged import in_process, run_stages
+    from orchestration.staged import in_process, in_processes, run_stages
 
     graph = defs.resolve_asset_graph()
     keys = stage_selections(graph)[stage]
@@ -67,7 +67,11 @@ def materialize(stage: str) -> dict[str, Any]:
         # One run per location group for the partitioned assets, as `partsflow materialize`.
         execute = in_process(job, instance, raise_on_error=False)
         result = run_stages(
-            graph, keys, execute, partial(register_now, instance, env.landing_dir())
+            graph,
+            keys,
+            execute,
+            partial(register_now, instance, env.landing_dir()),
+            in_processes(instance, env.group_runs()),
         )
     if not result.success:
         raise RuntimeError(f"stage {stage} failed (see the Dagster log above)")

@@ -83,7 +83,7 @@ def materialize(
     env.ensure_dagster_home()
     from orchestration.definitions import defs
     from orchestration.defs.ingest.drops import register_now
-    from orchestration.staged import in_process, run_stages
+    from orchestration.staged import in_process, in_processes, run_stages
 
     job = defs.resolve_implicit_global_asset_job_def()
     graph = defs.resolve_asset_graph()
@@ -92,7 +92,13 @@ def materialize(
         raise typer.BadParameter(f"selects no asset: {select!r}", param_hint="--select")
     with dg.DagsterInstance.get() as instance:
         new_drop = partial(register_now, instance, env.landing_dir())
-        result = run_stages(graph, keys, in_process(job, instance), new_drop)
+        result = run_stages(
+            graph,
+            keys,
+            in_process(job, instance),
+            new_drop,
+            in_processes(instance, env.group_runs()),
+        )
     if not result.success:
         raise typer.Exit(code=1)
     typer.echo(

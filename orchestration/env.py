@@ -210,6 +210,15 @@ def location_groups() -> int:
     return value
 
 
+def group_runs() -> int:
+    """Location-group runs `partsflow materialize` executes at once, each in its own process
+    (PARTSFLOW_GROUP_RUNS, default 2: one computes while another reads or writes the warehouse)."""
+    value = int(os.environ.get("PARTSFLOW_GROUP_RUNS") or 2)
+    if value < 1:
+        raise ValueError(f"PARTSFLOW_GROUP_RUNS must be at least 1, got {value}")
+    return value
+
+
 def warehouse_writers() -> int:
     """Processes that may write the warehouse at once (PARTSFLOW_WAREHOUSE_WRITERS, default 4).
 

@@ -45,3 +45,22 @@ def test_bench_all_writes_report_and_charts(tmp_path) -> None:
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"({png.name})" in text
     raw = json.loads((tmp_path / "bench" / "report-demo.json").read_text())
     assert raw["counts"]["ml.fct_forecasts"] > 0 and raw["counts"]["published"] > 0
+
+
+def test_a_stage_peak_is_the_sum_of_processes_running_side_by_side(tmp_path) -> None:
+    """Three children of the child hold 300 MB each at once: the stage's peak counts all three,
+    not only the largest (which is all os.wait4 reports)."""
+    import os
+    import sys
+
+    from orchestration.bench_all import run_child
+
+    hold = "import time; block = bytearray(300 * 2**20); time.sleep(3)"
+    spawn = (
+        "import subprocess, sys; "
+        f"ps = [subprocess.Popen([sys.executable, '-c', {hold!r}]) for _ in range(3)]; "
+        "[p.wait() for p in ps]"
+    )
+    out = run_child([sys.executable, "-c", spawn], dict(os.environ), tmp_path / "log")
+    assert out["returncode"] == 0
+    assert 900 < out["peak_mb"] < 1400, out

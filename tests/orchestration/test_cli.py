@@ -81,6 +81,41 @@ def test_materialize_runs_every_stage_and_each_location_group(tmp_path, monkeypa
         demand = conn.fetchall("select count(distinct location_id) from marts.fct_daily_demand")
     assert scored == demand[0][0] == 3
     assert (tmp_path / "serving" / "serving.duckdb").exists()
+    _group_runs_overlap_and_equal_one_at_a_time(url, groups, monkeypatch)
+
+
+def _group_runs_overlap_and_equal_one_at_a_time(url: str, groups: list[str], monkeypatch) -> None:
+    """The group runs above ran side by side (PARTSFLOW_GROUP_RUNS, 2 by default), each in its
+    own process; run again one at a time in this process, they write the same rows."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+    from orchestration.defs.jobs import GROUPED
+
+    with dg.DagsterInstance.get() as instance:
+        spans = sorted(
+            (r.start_time, r.end_time)
+            for r in instance.get_run_records()
+            if r.dagster_run.tags.get("dagster/partition") in groups
+        )
+    assert len(spans) == len(groups)
+    assert any(start < end for (_, end), (start, _) in zip(spans, spans[1:])), spans
+
+    tables = ["fct_forecasts", "fct_reorder_recommendations", "policy_simulation_groups"]
+
+    def rows() -> dict[str, list]:
+        with connect(env.Warehouse(url)) as conn:
+            return {t: sorted(map(repr, conn.fetchall(f"select * from ml.{t}"))) for t in tables}
+
+    side_by_side = rows()
+    assert all(side_by_side.values()), side_by_side
+    monkeypatch.setenv("PARTSFLOW_GROUP_RUNS", "1")
+    keys = GROUPED.resolve(defs.resolve_asset_graph())
+    select = " or ".join(f'key:"{k.to_user_string()}"' for k in sorted(keys))
+    result = runner.invoke(app, ["materialize", "--select", select])
+    assert result.exit_code == 0, result.output
+    assert f"in {len(groups)} runs." in result.stdout
+    assert rows() == side_by_side
 
 
 def test_materialize_rejects_an_empty_selection(tmp_path, monkeypatch):

@@ -178,16 +178,18 @@ def fct_forecasts(
         locations = group_members(conn, group, ["marts.fct_daily_demand"])
         # The group's old rows go too, also those of locations no longer in the marts.
         replaced = group_members(conn, group, ["marts.fct_daily_demand", "ml.fct_forecasts"])
-        frame, series = pd.DataFrame(), 0
-        if locations:  # a group may hold no location (fewer locations than groups)
-            panel = read_daily_demand(conn, locations)
-            frame, series = _scores(model, panel, used.version), len(panel.ids)
-        with conn.transaction():
-            # Replace the group in one transaction: readers see its old forecast or the new one.
-            ensure_scores(conn)
-            conn.execute(f"delete from {SCORES} where {IN_GROUP}", (replaced,))
-            if len(frame):
-                conn.append_df("ml", "fct_forecasts", frame)
+        # a group may hold no location (fewer locations than groups)
+        panel = read_daily_demand(conn, locations) if locations else None
+    # Scored without the warehouse: another group's run can read or write it meanwhile.
+    frame, series = pd.DataFrame(), 0
+    if panel is not None:
+        frame, series = _scores(model, panel, used.version), len(panel.ids)
+    with warehouse.connect() as conn, conn.transaction():
+        # Replace the group in one transaction: readers see its old forecast or the new one.
+        ensure_scores(conn)
+        conn.execute(f"delete from {SCORES} where {IN_GROUP}", (replaced,))
+        if len(frame):
+            conn.append_df("ml", "fct_forecasts", frame)
     context.log.info(f"{group}: scored {series} series of {len(locations)} locations")
     days = frame[frame["grain"] == "day"] if len(frame) else frame
     return dg.MaterializeResult(

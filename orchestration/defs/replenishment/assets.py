@@ -130,18 +130,20 @@ def fct_reorder_recommendations(
         versions = forecast["model_version"].dropna().unique()
         version = str(versions[0]) if len(versions) else None
         pairs["dispersion"], dispersion_source = forecast_dispersion(conn, pairs, version)
-        rec = recommend(pairs, forecast, as_of, settings)
-        rec["model_version"] = version
-        history = prediction_history(rec)
-        status = rec["status"].value_counts()
-        run = {
-            "as_of_date": as_of,
-            "model_version": version,
-            "pairs": len(rec),
-            "predicted_stockouts": len(history),
-            "order_now": int(status.get("order_now", 0)),
-            "order_soon": int(status.get("order_soon", 0)),
-        }
+    # Computed without the warehouse: another group's run can read or write it meanwhile.
+    rec = recommend(pairs, forecast, as_of, settings)
+    rec["model_version"] = version
+    history = prediction_history(rec)
+    status = rec["status"].value_counts()
+    run = {
+        "as_of_date": as_of,
+        "model_version": version,
+        "pairs": len(rec),
+        "predicted_stockouts": len(history),
+        "order_now": int(status.get("order_now", 0)),
+        "order_soon": int(status.get("order_soon", 0)),
+    }
+    with warehouse.connect() as conn:
         write(conn, rec, history, run, locations)
     context.log.info(
         f"{context.partition_key}: {len(rec)} pairs as of {as_of}: {run['order_now']} order now, "
