@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 from typer.testing import CliRunner
 
@@ -99,7 +100,7 @@ def _group_runs_overlap_and_equal_one_at_a_time(url: str, groups: list[str], mon
             if r.dagster_run.tags.get("dagster/partition") in groups
         )
     assert len(spans) == len(groups)
-    assert any(start < end for (_, end), (start, _) in zip(spans, spans[1:])), spans
+    assert any(start < end for (_, end), (start, _) in pairwise(spans)), spans
 
     tables = ["fct_forecasts", "fct_reorder_recommendations", "policy_simulation_groups"]
 
