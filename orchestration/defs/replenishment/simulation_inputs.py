@@ -90,28 +90,20 @@ def read_scenario(
     part_ids = pd.Index(np.sort(pairs["part_id"].unique()))
     series_of = _series_index(pairs, part_ids)
 
-    demand = conn.query_df(
-        *of_group(
-            "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_demand "
-            "where demand_date >= ?",
-            (first,),
-        )
-    )
-    s, d = series_of(demand), _day_index(demand["demand_date"], first)
-    grid = np.full((hist_days + days, n), np.nan)
-    grid[d[s >= 0], s[s >= 0]] = demand["issued_qty"].to_numpy(float)[s >= 0]
+    grid = _demand_grid(conn, of_group, first, hist_days + days, n, series_of)
 
+    # Only the inactive days: every other day of the period is active.
     flags = conn.query_df(
         *of_group(
-            "select part_id, location_id, stock_date, is_active from marts.fct_daily_stock "
-            "where stock_date >= ?",
+            "select part_id, location_id, stock_date from marts.fct_daily_stock "
+            "where stock_date >= ? and not is_active",
             (start,),
         )
     )
     s, d = series_of(flags), _day_index(flags["stock_date"], start)
     active = np.ones((days, n), dtype=bool)
     ok = (s >= 0) & (d < days)
-    active[d[ok], s[ok]] = flags["is_active"].to_numpy(bool)[ok]
+    active[d[ok], s[ok]] = False
 
     # The pairs' orders placed before the period: their smallest lot, and those in flight.
     po = conn.query_df(
@@ -166,6 +158,42 @@ def read_scenario(
             orders=lt["orders"].to_numpy(np.int64),
         ),
     )
+
+
+def _demand_grid(conn: Connection, of_group, first: date, length: int, n: int, series_of):
+    """Issued quantity per day from `first` (rows) and pair (columns); NaN before a pair's
+    first day in marts.fct_daily_demand. The mart is zero-filled from each pair's first day to its
+    last, so each pair's span and its days with issues give the grid of all its rows: at the l
+    scale a tenth of the rows, and no text per zero day reaches Python."""
+    sql, params = of_group(
+        "select part_id, location_id, min(demand_date) as first_day, "
+        "max(demand_date) as last_day, count(*) as days "
+        "from marts.fct_daily_demand where demand_date >= ?",
+        (first,),
+    )
+    spans = conn.query_df(f"{sql} group by part_id, location_id", params)
+    lo, hi = _day_index(spans["first_day"], first), _day_index(spans["last_day"], first)
+    gaps = spans["days"].to_numpy(np.int64) != hi - lo + 1
+    if gaps.any():
+        row = spans[gaps].iloc[0]
+        raise ValueError(
+            f"marts.fct_daily_demand: {int(gaps.sum())} part-locations miss days or repeat them "
+            f"between their first and last day, e.g. {row['part_id']!r} at {row['location_id']!r}"
+        )
+    grid = np.full((length, n), np.nan)
+    s, day = series_of(spans), np.arange(length)[:, None]
+    mine = s >= 0
+    grid[:, s[mine]] = np.where((day >= lo[mine]) & (day <= hi[mine]), 0.0, np.nan)
+    issues = conn.query_df(
+        *of_group(
+            "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_demand "
+            "where demand_date >= ? and (issued_qty <> 0 or issued_qty is null)",
+            (first,),
+        )
+    )
+    s, d = series_of(issues), _day_index(issues["demand_date"], first)
+    grid[d[s >= 0], s[s >= 0]] = issues["issued_qty"].to_numpy(float)[s >= 0]
+    return grid
 
 
 def _series_index(pairs: pd.DataFrame, part_ids: pd.Index):
