@@ -13,7 +13,6 @@ import json
 import sys
 import time
 from datetime import date, timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -57,22 +56,13 @@ def materialize(stage: str) -> dict[str, Any]:
 
     env.ensure_dagster_home()
     from orchestration.definitions import defs
-    from orchestration.defs.ingest.drops import register_now
-    from orchestration.staged import in_process, in_processes, run_stages
+    from orchestration.staged import on_instance
 
     graph = defs.resolve_asset_graph()
     keys = stage_selections(graph)[stage]
-    job = defs.resolve_implicit_global_asset_job_def()
     with dg.DagsterInstance.get() as instance:
         # One run per location group for the partitioned assets, as `partsflow materialize`.
-        execute = in_process(job, instance, raise_on_error=False)
-        result = run_stages(
-            graph,
-            keys,
-            execute,
-            partial(register_now, instance, env.landing_dir()),
-            in_processes(instance, env.group_runs()),
-        )
+        result = on_instance(graph, keys, instance, raise_on_error=False)
     if not result.success:
         raise RuntimeError(f"stage {stage} failed (see the Dagster log above)")
     return {"assets": len(keys), "materializations": len(result.get_asset_materialization_events())}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import date
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -82,23 +81,14 @@ def materialize(
             typer.echo(f"Created database {env.Warehouse(url).pg['dbname']}")
     env.ensure_dagster_home()
     from orchestration.definitions import defs
-    from orchestration.defs.ingest.drops import register_now
-    from orchestration.staged import in_process, in_processes, run_stages
+    from orchestration.staged import on_instance
 
-    job = defs.resolve_implicit_global_asset_job_def()
     graph = defs.resolve_asset_graph()
     keys = dg.AssetSelection.from_string(select).resolve(graph)
     if not keys:
         raise typer.BadParameter(f"selects no asset: {select!r}", param_hint="--select")
     with dg.DagsterInstance.get() as instance:
-        new_drop = partial(register_now, instance, env.landing_dir())
-        result = run_stages(
-            graph,
-            keys,
-            in_process(job, instance),
-            new_drop,
-            in_processes(instance, env.group_runs()),
-        )
+        result = on_instance(graph, keys, instance)
     if not result.success:
         raise typer.Exit(code=1)
     typer.echo(

@@ -1,9 +1,10 @@
-"""Materializing a selection in the refresh's stages (defs/jobs.py), in order, in one process.
+"""Materializing a selection in the refresh's stages (defs/jobs.py), in order.
 
 Used by `partsflow materialize`, the benchmarks and the tests: the ingest assets for one new
 landing drop of every landing file present (so everything new loads, as before drops), the
-unpartitioned assets the location groups read, then one run per location group, then the assets
-reading every group. A stage that fails stops the rest.
+unpartitioned assets the location groups read, then one run per location group (on an instance,
+several at once in processes of their own: `on_instance`), then the assets reading every group.
+A stage that fails stops the rest.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing import get_context
 
 import dagster as dg
 
+from orchestration import env
+from orchestration.defs.ingest.drops import register_now
 from orchestration.defs.jobs import GROUPED, INGEST, PUBLISH
 from orchestration.defs.partitions import location_groups
 
@@ -103,11 +107,8 @@ def _run_group(keys: list[str], group: str) -> str:
 
     job = defs.resolve_implicit_global_asset_job_def()
     with dg.DagsterInstance.get() as instance:
-        selection = [dg.AssetKey.from_user_string(k) for k in keys]
-        result = job.execute_in_process(
-            instance=instance, asset_selection=selection, partition_key=group, raise_on_error=False
-        )
-        return result.run_id
+        execute = in_process(job, instance, raise_on_error=False)
+        return execute([dg.AssetKey.from_user_string(k) for k in keys], group).run_id
 
 
 def in_processes(instance: dg.DagsterInstance, workers: int) -> ExecuteGroups | None:
@@ -154,3 +155,21 @@ def run_stages(
         if not staged.success:
             break
     return staged
+
+
+def on_instance(
+    graph, keys: Iterable[dg.AssetKey], instance: dg.DagsterInstance, **kwargs
+) -> Staged:
+    """The runs of `partsflow materialize` on the instance (DAGSTER_HOME): a new drop of the
+    landing zone, then the stages, the location groups PARTSFLOW_GROUP_RUNS at a time
+    (kwargs: execute_in_process's)."""
+    from orchestration.definitions import defs
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    return run_stages(
+        graph,
+        keys,
+        in_process(job, instance, **kwargs),
+        partial(register_now, instance, env.landing_dir()),
+        in_processes(instance, env.group_runs()),
+    )
