@@ -7,9 +7,10 @@ design, written to `bench/report-<scale>.md` with PNG charts (orchestration/benc
 The data set is the ingest benchmark's (`data/bench/<scale>`, reused while its marker matches).
 Every stage runs in its own child process (orchestration/bench_all_tasks.py, or dbt), and its
 peak memory is the child's peak resident set size from os.wait4 (which includes the child's own
-reaped children, e.g. dbt under Dagster) or, where it is larger, the largest sum of the resident
-sets of the child and its descendants sampled every second (the location-group runs side by side),
-so each stage's peak is its own:
+reaped children, e.g. dbt under Dagster) or, where it is larger, the largest sum of the
+proportional set sizes of the child and its descendants sampled every second (the location-group
+runs side by side, training's forked refit, whose pages shared with its parent count once), so
+each stage's peak is its own:
 
 1. the pipeline through Dagster, stage by stage on a fresh warehouse: ingest -> marts -> train ->
    score -> recommendations -> publish;
@@ -56,8 +57,27 @@ def _loadavg() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident set (MB) of process `root` and its descendants now, read from /proc."""
+def _pss_kib(pid: int) -> int:
+    """Proportional set size: resident pages, those shared with other processes (a forked child's
+    inherited arrays) counted as their share, so a tree's sum counts each page once."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass  # the process ended meanwhile, or a kernel without smaps_rollup
+    try:
+        return (
+            int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+            * os.sysconf("SC_PAGE_SIZE")
+            // 1024
+        )
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def tree_memory_mb(root: int) -> float:
+    """Memory (MB, proportional set size) of process `root` and its descendants now, from /proc."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -65,19 +85,16 @@ def tree_rss_mb(root: int) -> float:
         except (OSError, IndexError, ValueError):
             continue  # the process ended meanwhile
         children.setdefault(parent, []).append(int(stat.parent.name))
-    pages, todo = 0, [root]
+    kib, todo = 0, [root]
     while todo:
         pid = todo.pop()
         todo += children.get(pid, [])
-        try:
-            pages += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+        kib += _pss_kib(pid)
+    return kib / 1024
 
 
 class TreePeak(threading.Thread):
-    """The largest tree_rss_mb(pid) seen, sampled every `interval` seconds until stop()."""
+    """The largest tree_memory_mb(pid) seen, sampled every `interval` seconds until stop()."""
 
     def __init__(self, pid: int, interval: float = 1.0):
         super().__init__(daemon=True)
@@ -86,7 +103,7 @@ class TreePeak(threading.Thread):
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
-            self.peak_mb = max(self.peak_mb, tree_rss_mb(self.pid))
+            self.peak_mb = max(self.peak_mb, tree_memory_mb(self.pid))
 
     def stop(self) -> float:
         self._stop_event.set()

@@ -147,8 +147,9 @@ def format_markdown(r: dict[str, Any], charts: list[str]) -> str:
         "= `ml.fct_forecasts` rows; recommendations = `ml.fct_reorder_recommendations` rows "
         "(the stage also runs the policy simulation asset and the alert models); publish = rows "
         "of the `marts` and `ml` tables. Peak MB = the stage process's peak resident set "
-        "(os.wait4, including dbt under Dagster), or the largest sum of the resident sets of "
-        "its processes running side by side (the location-group runs), sampled every second.",
+        "(os.wait4, including dbt under Dagster), or the largest sum of the proportional set "
+        "sizes of its processes running side by side (the location-group runs, training's "
+        "forked refit), sampled every second.",
         "",
         "## Ours vs. the old design, on the same data",
         "",

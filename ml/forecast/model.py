@@ -79,9 +79,20 @@ def train(
     names: tuple[str, ...],
     max_rows: int = MAX_ROWS,
     levels: tuple[float, ...] = QUANTILES,
+    aside: bool = False,
 ) -> tuple[ForecastModel, Forecast]:
-    """Backtest, choose and refit on the panel; the artifact and the run's details."""
-    fc = run(panel, horizon, levels, n_origins, names=names, max_rows=max_rows, forecast=False)
+    """Backtest, choose and refit on the panel (`aside`: the refit beside the backtest, see
+    pipeline.run); the artifact and the run's details."""
+    fc = run(
+        panel,
+        horizon,
+        levels,
+        n_origins,
+        names=names,
+        max_rows=max_rows,
+        forecast=False,
+        aside=aside,
+    )
     alpha = fc.backtest.alpha(fc.choice)
     model = ForecastModel(
         horizon=horizon,

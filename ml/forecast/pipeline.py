@@ -18,6 +18,7 @@ from ml.forecast.backtest import (
 )
 from ml.forecast.candidates import NAMES, forecast_baselines
 from ml.forecast.features import ewm_paths
+from ml.forecast.forked import Forked, cpus
 from ml.forecast.global_model import MAX_ROWS, GlobalModel
 from ml.forecast.history import Panel
 from ml.forecast.metrics import QUANTILES
@@ -130,25 +131,35 @@ def run(
     names: tuple[str, ...] = NAMES,
     max_rows: int = MAX_ROWS,
     forecast: bool = True,
+    aside: bool = False,
 ) -> Forecast:
     """Backtest on the panel, choose, and forecast the `horizon` periods after it.
 
     Only the choice is refitted on the whole panel unless every_candidate (the benchmark).
     `names` are the statsforecast candidates; the global model trains on at most `max_rows` rows.
     Without `forecast` (training an artifact, which forecasts when scored) only the global model
-    is refitted, if the choice uses it, and no means are computed.
+    is refitted, if the choice uses it, and no means are computed; `aside`: that refit runs in a
+    forked child beside the backtest where there is more than one core.
     """
     # The EWM paths of the whole panel serve every origin's fit and the refit.
     paths = ewm_paths(panel.values)
+    if not forecast:
+        # The refit does not depend on the backtest: with a spare core it runs beside it, in a
+        # forked child (dropped if the choice turns out not to use the global model).
+        def refit() -> tuple[GlobalModel, float]:
+            started = time.perf_counter()
+            model = GlobalModel(horizon, max_rows=max_rows).fit(panel, paths)
+            return model, time.perf_counter() - started
+
+        with Forked(refit, inline=not (aside and cpus() > 1)) as refitted:
+            bt = run_backtest(panel, horizon, n_origins, names, max_rows, paths)
+            choice, scores = choose(bt, levels)
+            global_model, seconds = None, {}
+            if GLOBAL in rows_needed([choice], bt.per_class, bt.classes):
+                global_model, seconds[GLOBAL] = refitted.result()
+        return Forecast(panel, choice, {}, bt, scores, seconds, global_model)
     bt = run_backtest(panel, horizon, n_origins, names, max_rows, paths)
     choice, scores = choose(bt, levels)
-    if not forecast:
-        global_model, seconds = None, {}
-        if GLOBAL in rows_needed([choice], bt.per_class, bt.classes):
-            started = time.perf_counter()
-            global_model = GlobalModel(horizon, max_rows=max_rows).fit(panel, paths)
-            seconds[GLOBAL] = time.perf_counter() - started
-        return Forecast(panel, choice, {}, bt, scores, seconds, global_model)
     fitted = list(bt.means) if every_candidate else [choice]
     means, seconds, global_model = candidate_means(
         panel, horizon, bt.per_class, bt.classes, fitted, max_rows=max_rows, paths=paths
