@@ -20,7 +20,6 @@ from orchestration.defs.forecasting.registry import register
 from orchestration.defs.partitions import group_of
 from orchestration.resources import WarehouseResource
 from orchestration.warehouse import connect
-from tests.orchestration.pipeline_helpers import derive_demand_marts
 
 SERIES, DAYS = 6, 120
 
@@ -51,7 +50,6 @@ def _registered_versions(url: str, store: Path) -> list[str]:
             "demand_date date, issued_qty double precision)"
         )
         conn.append_df("marts", "fct_daily_demand", demand)
-        derive_demand_marts(conn)
         model, _ = train(read_daily_demand(conn), 7, 1, ("SeasonalNaive",), 2_000)
         artifacts = []
         for wql in (0.5, 0.4):  # the second beats the first: v2 active, v1 retired by it

@@ -104,17 +104,3 @@ def table_snapshot(warehouse_url: str, schemas: tuple[str, ...]) -> dict[str, pd
                 df = conn.query_df(f"select * from {qualified(schema, table)}")
                 out[f"{schema}.{table}"] = df.sort_values(list(df.columns)).reset_index(drop=True)
     return out
-
-
-def derive_demand_marts(conn) -> None:
-    """marts.dim_demand_series and marts.fct_daily_issues of a hand-made marts.fct_daily_demand,
-    the columns the readers use, as the dbt models of those names derive them."""
-    conn.execute(
-        "create table marts.dim_demand_series as select part_id, location_id, "
-        "min(demand_date) as first_demand_date, max(demand_date) as last_demand_date, "
-        "count(*) as demand_days from marts.fct_daily_demand group by part_id, location_id"
-    )
-    conn.execute(
-        "create table marts.fct_daily_issues as select part_id, location_id, demand_date, "
-        "issued_qty from marts.fct_daily_demand where issued_qty <> 0"
-    )

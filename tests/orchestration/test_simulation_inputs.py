@@ -1,6 +1,5 @@
-"""The policy simulation's demand history read from a hand-made marts.fct_daily_demand (DuckDB)
-through its dim_demand_series and fct_daily_issues: the days with issues and each pair's span
-give the grid of all its rows, NaN before a pair's
+"""The policy simulation's demand history read from a hand-made marts.fct_daily_demand (DuckDB):
+the days with issues and each pair's span give the grid of all its rows, NaN before a pair's
 first day; a pair with a missing day is refused, named."""
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ import pytest
 from orchestration import env
 from orchestration.defs.replenishment.simulation_inputs import read_scenario
 from orchestration.warehouse import connect
-from tests.orchestration.pipeline_helpers import derive_demand_marts
 
 START = date(2024, 1, 1)
 DAYS = 12
@@ -47,7 +45,6 @@ def _world(tmp_path, skip_day: int | None = None) -> env.Warehouse:
             "received_date date, lead_time_days bigint)"
         )
         conn.raw.executemany("insert into marts.fct_daily_demand values (?, ?, ?, ?)", demand)
-        derive_demand_marts(conn)
         conn.raw.executemany(
             "insert into marts.fct_daily_stock values (?, ?, ?, ?, ?, ?, ?)", stock
         )

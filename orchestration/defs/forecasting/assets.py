@@ -47,11 +47,6 @@ GROUP = "forecasting"
 MODEL_NAME = "demand_forecast"
 REGISTRY_KEY = dg.AssetKey(["ml", "ml_model_registry"])
 SCORES_KEY = dg.AssetKey(["ml", "fct_forecasts"])
-# What read_daily_demand reads: fct_daily_demand's series and days with issues.
-DEMAND_MARTS = [
-    dg.AssetKey(["marts", "dim_demand_series"]),
-    dg.AssetKey(["marts", "fct_daily_issues"]),
-]
 QUANTILE_COLUMNS = [f"p{q * 100:g}" for q in QUANTILES]
 
 
@@ -68,7 +63,7 @@ def _version_label(version: int) -> str:
 
 @dg.asset(
     key=REGISTRY_KEY,
-    deps=DEMAND_MARTS,
+    deps=[dg.AssetKey(["marts", "fct_daily_demand"])],
     group_name=GROUP,
     owners=[OWNER],
     kinds={"python", "scikit-learn"},
@@ -167,7 +162,7 @@ def _scores(model: ForecastModel, panel, version: int) -> pd.DataFrame:
 
 @dg.asset(
     key=SCORES_KEY,
-    deps=[REGISTRY_KEY, *DEMAND_MARTS],
+    deps=[REGISTRY_KEY, dg.AssetKey(["marts", "fct_daily_demand"])],
     partitions_def=location_groups,
     group_name=GROUP,
     owners=[OWNER],
@@ -185,9 +180,9 @@ def fct_forecasts(
             raise dg.Failure(str(exc)) from exc
         if fallback:
             context.log.warning(fallback)
-        locations = group_members(conn, group, ["marts.dim_demand_series"])
+        locations = group_members(conn, group, ["marts.fct_daily_demand"])
         # The group's old rows go too, also those of locations no longer in the marts.
-        replaced = group_members(conn, group, ["marts.dim_demand_series", "ml.fct_forecasts"])
+        replaced = group_members(conn, group, ["marts.fct_daily_demand", "ml.fct_forecasts"])
         # a group may hold no location (fewer locations than groups)
         panel = read_daily_demand(conn, locations) if locations else None
     # Scored without the warehouse: another group's run can read or write it meanwhile.

@@ -117,8 +117,7 @@ def combine(parts: pd.DataFrame) -> pd.DataFrame:
 @dg.asset(
     key=GROUPS_KEY,
     deps=[
-        dg.AssetKey(["marts", "dim_demand_series"]),
-        dg.AssetKey(["marts", "fct_daily_issues"]),
+        dg.AssetKey(["marts", "fct_daily_demand"]),
         dg.AssetKey(["marts", "fct_daily_stock"]),
         dg.AssetKey(["marts", "fct_purchase_orders"]),
     ],

@@ -57,9 +57,8 @@ def read_scenario(
     """The last `holdout_days` days of the warehouse as a Scenario (see the module docstring);
     only the given locations' pairs when `locations` is set (one location group: the period,
     lead times and each pair's random stream are the same as in the whole)."""
-    end, first = conn.fetchall(
-        "select max(last_demand_date), min(first_demand_date) from marts.dim_demand_series"
-    )[0]
+    (end,) = conn.fetchall("select max(demand_date) from marts.fct_daily_demand")[0]
+    first = conn.fetchall("select min(demand_date) from marts.fct_daily_demand")[0][0]
     if end is None:
         raise ValueError("marts.fct_daily_demand is empty: nothing to simulate")
     end, first = pd.Timestamp(end).date(), pd.Timestamp(first).date()
@@ -164,18 +163,17 @@ def read_scenario(
 def _demand_grid(conn: Connection, of_group, first: date, length: int, n: int, series_of):
     """Issued quantity per day from `first` (rows) and pair (columns); NaN before a pair's
     first day in marts.fct_daily_demand. The mart is zero-filled from each pair's first day to its
-    last, so each pair's span (dim_demand_series) and its days with issues (fct_daily_issues) give
-    the grid of all its rows: at the l scale a tenth of the rows, and no text per zero day reaches
-    Python."""
+    last, so each pair's span and its days with issues give the grid of all its rows: at the l
+    scale a tenth of the rows, and no text per zero day reaches Python."""
     sql, params = of_group(
-        "select part_id, location_id, first_demand_date, last_demand_date, demand_days "
-        "from marts.dim_demand_series where last_demand_date >= ?",
+        "select part_id, location_id, min(demand_date) as first_day, "
+        "max(demand_date) as last_day, count(*) as days "
+        "from marts.fct_daily_demand where demand_date >= ?",
         (first,),
     )
-    spans = conn.query_df(sql, params)
-    lo = _day_index(spans["first_demand_date"], first)
-    hi = _day_index(spans["last_demand_date"], first)
-    gaps = spans["demand_days"].to_numpy(np.int64) != hi - lo + 1
+    spans = conn.query_df(f"{sql} group by part_id, location_id", params)
+    lo, hi = _day_index(spans["first_day"], first), _day_index(spans["last_day"], first)
+    gaps = spans["days"].to_numpy(np.int64) != hi - lo + 1
     if gaps.any():
         row = spans[gaps].iloc[0]
         raise ValueError(
@@ -188,8 +186,8 @@ def _demand_grid(conn: Connection, of_group, first: date, length: int, n: int, s
     grid[:, s[mine]] = np.where((day >= lo[mine]) & (day <= hi[mine]), 0.0, np.nan)
     issues = conn.query_df(
         *of_group(
-            "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_issues "
-            "where demand_date >= ?",
+            "select part_id, location_id, demand_date, issued_qty from marts.fct_daily_demand "
+            "where demand_date >= ? and (issued_qty <> 0 or issued_qty is null)",
             (first,),
         )
     )
