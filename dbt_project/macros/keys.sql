@@ -38,3 +38,19 @@
 {% macro duckdb__hex_to_bigint(hex_text) -%}
     cast({{ dbt.concat(["'0x'", hex_text]) }} as {{ int_type() }})
 {%- endmacro %}
+
+{#-
+  The pair's hash back from a pair_day_key: a window over a pair's days partitions on this one
+  bigint instead of part_id and location_id (two texts in the sort of 240M rows at the l scale).
+-#}
+{% macro pair_of_day_key(key) -%}
+    {{ return(adapter.dispatch('pair_of_day_key')(key)) }}
+{%- endmacro %}
+
+{% macro default__pair_of_day_key(key) -%}
+    ({{ key }} / 100000)
+{%- endmacro %}
+
+{% macro duckdb__pair_of_day_key(key) -%}
+    ({{ key }} // 100000)
+{%- endmacro %}

@@ -5,7 +5,7 @@
 with daily_stock as (
 
     select
-        part_id,
+        {{ pair_of_day_key('daily_stock_key') }} as pair_hash,
         location_id,
         stock_date,
         issued_qty,
@@ -27,7 +27,7 @@ rated as (
         sum(is_supplied_day) over demand_window as supplied_days_trailing
     from daily_stock
     window demand_window as (
-        partition by part_id, location_id
+        partition by pair_hash
         order by stock_date
         rows between {{ var('fill_rate_demand_window_days') }} preceding and 1 preceding
     )
