@@ -32,14 +32,14 @@ def _child(work: Callable[[], Any], out: Connection) -> None:
 
 
 class Forked(Generic[T]):
-    """`work()` in a forked child from now on; result() waits for it. Without fork (or with
-    `inline`), result() runs it in this process instead. Use as a context manager: leaving
-    without result() stops the child."""
+    """`work()` in a forked child from now on; result() waits for it. Without fork or a second
+    core (or with `inline`), result() runs it in this process instead. Use as a context manager:
+    leaving without result() stops the child."""
 
     def __init__(self, work: Callable[[], T], inline: bool = False) -> None:
         self._work, self._proc, self._pipe = work, None, None
-        if inline or not can_fork():
-            return
+        if inline or not can_fork() or (os.cpu_count() or 1) < 2:
+            return  # no spare core (or no fork): a child would only add its start-up
         ctx = mp.get_context("fork")
         self._pipe, child_end = ctx.Pipe(duplex=False)
         # fork: the child inherits `work` and what it refers to; nothing is pickled on the way in
@@ -75,8 +75,3 @@ class Forked(Generic[T]):
             self._proc.join()
             self._pipe.close()
             self._proc = None
-
-
-def cpus() -> int:
-    """Cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

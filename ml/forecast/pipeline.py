@@ -18,7 +18,7 @@ from ml.forecast.backtest import (
 )
 from ml.forecast.candidates import NAMES, forecast_baselines
 from ml.forecast.features import ewm_paths
-from ml.forecast.forked import Forked, cpus
+from ml.forecast.forked import Forked
 from ml.forecast.global_model import MAX_ROWS, GlobalModel
 from ml.forecast.history import Panel
 from ml.forecast.metrics import QUANTILES
@@ -151,7 +151,7 @@ def run(
             model = GlobalModel(horizon, max_rows=max_rows).fit(panel, paths)
             return model, time.perf_counter() - started
 
-        with Forked(refit, inline=not (aside and cpus() > 1)) as refitted:
+        with Forked(refit, inline=not aside) as refitted:
             bt = run_backtest(panel, horizon, n_origins, names, max_rows, paths)
             choice, scores = choose(bt, levels)
             global_model, seconds = None, {}
