@@ -592,9 +592,12 @@ def classification(part_id: str, location_id: str, location_ids: LocationIds) ->
 
 
 def demand_history(part_id: str, location_id: str, location_ids: LocationIds, since: dt.date):
+    # The day's issues as fct_daily_stock holds them (the same sums as fct_daily_demand): the
+    # serving copy then needs only one of the two dense daily facts.
     return _q(
-        "SELECT demand_date, CAST(issued_qty AS BIGINT) AS issued_qty FROM marts.fct_daily_demand"
-        f" WHERE {_PAIR} AND {LOC} AND demand_date >= ? ORDER BY demand_date",
+        "SELECT stock_date AS demand_date, CAST(issued_qty AS BIGINT) AS issued_qty"
+        f" FROM marts.fct_daily_stock WHERE {_PAIR} AND {LOC} AND stock_date >= ?"
+        " ORDER BY stock_date",
         part_id,
         location_id,
         *_loc(location_ids),

@@ -17,6 +17,7 @@ from ml.forecast import metrics
 from ml.forecast.candidates import NAMES, forecast_baselines
 from ml.forecast.classes import CLASSES, classify
 from ml.forecast.features import ewm_paths
+from ml.forecast.forked import Forked
 from ml.forecast.global_model import MAX_ROWS, PARAMS, GlobalModel
 from ml.forecast.history import Panel
 from ml.forecast.quantiles import (
@@ -110,12 +111,33 @@ class Backtest:
         qs = self.quantiles(name, levels)[rows]
         out = metrics.score(actual.ravel(), mean.ravel(), qs.reshape(-1, len(levels)), levels)
         # = expected_share_above on the rows, from the model-implied P(Y > p90) of all rows.
+        out["expected_above"] = float(np.mean(self.above(name, levels)[rows][~np.isnan(actual)]))
+        return out
+
+    def above(self, name: str, levels: tuple[float, ...]) -> np.ndarray:
+        """The model-implied P(Y > top quantile) at every origin, series x origins x horizon."""
         if (name, levels) not in self._above:
             alpha = np.broadcast_to(self.oos_alpha(name)[:, :, None], self.means[name].shape)
             upper = self.quantiles(name, levels)[..., -1]
             self._above[name, levels] = prob_above(self.means[name], alpha, upper)
-        out["expected_above"] = float(np.mean(self._above[name, levels][rows][~np.isnan(actual)]))
-        return out
+        return self._above[name, levels]
+
+    def prepare(self, names: list[str], levels: tuple[float, ...], beside: bool = False) -> None:
+        """Quantiles and P(above) of the named candidates, computed now (`beside`: every other
+        one in a forked child; the candidates are independent)."""
+        todo = [n for n in names if (n, levels) not in self._above]
+        theirs = todo[1::2] if beside else []
+
+        def work() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+            # Only what scoring reads comes back (their quantile parts stay in the child).
+            return {n: (self.quantiles(n, levels), self.above(n, levels)) for n in theirs}
+
+        with Forked(work, inline=not theirs) as child:
+            for name in todo:
+                if name not in theirs:
+                    self.above(name, levels)
+            for name, (quantiles, above) in child.result().items():
+                self._quantiles[name, levels], self._above[name, levels] = quantiles, above
 
     def series_scores(self, name: str, levels: tuple[float, ...]) -> list[dict | None]:
         """One candidate's metrics per series over all origins (None: never scored)."""
@@ -140,6 +162,38 @@ def _place(panel: Panel, cut: int, forecast: np.ndarray) -> np.ndarray:
     return out
 
 
+def backtest_cuts(n_periods: int, horizon: int, n_origins: int) -> list[int]:
+    """The backtest's origins (see origins); a history too short for any is an error."""
+    cuts = origins(n_periods, horizon, n_origins)
+    if not cuts:
+        raise ValueError(f"history of {n_periods} periods is too short to backtest")
+    return cuts
+
+
+OriginResult = tuple[dict[str, np.ndarray], dict[str, float], GlobalModel | None]
+
+
+def origin_forecasts(
+    panel: Panel,
+    cut: int,
+    horizon: int,
+    names: tuple[str, ...],
+    max_rows: int,
+    paths: dict[str, np.ndarray],
+) -> OriginResult:
+    """Every candidate's forecast from one origin (`cut` known periods), their seconds, and the
+    origin's global model."""
+    known = panel.head(cut)
+    means, fit_s = forecast_baselines(known, horizon, names, together=True)
+    started = time.perf_counter()
+    live = panel.start < cut
+    known_paths = paths if live.all() else {k: p[live] for k, p in paths.items()}
+    model = GlobalModel(horizon, dict(BACKTEST_PARAMS), max_rows).fit(known, known_paths)
+    means[GLOBAL] = model.predict(known, known_paths)
+    fit_s[GLOBAL] = time.perf_counter() - started
+    return means, fit_s, model
+
+
 def run_backtest(
     panel: Panel,
     horizon: int,
@@ -149,28 +203,27 @@ def run_backtest(
     paths: dict[str, np.ndarray] | None = None,
 ) -> Backtest:
     """Every candidate (the statsforecast `names`, the global model trained on at most
-    `max_rows` rows, the ensembles whose members are all there) at each origin.
+    `max_rows` rows, the ensembles whose members are all there) at each origin, one after the
+    other (pipeline.run spreads them over two processes).
 
     `paths`: ewm_paths of the panel, if already computed (else computed here, once for all
-    origins)."""
-    cuts = origins(len(panel.periods), horizon, n_origins)
-    if not cuts:
-        raise ValueError(f"history of {len(panel.periods)} periods is too short to backtest")
-    per_origin: dict[str, list[np.ndarray]] = {name: [] for name in (*names, GLOBAL)}
-    seconds: dict[str, float] = dict.fromkeys(per_origin, 0.0)
+    origins).
+    """
+    cuts = backtest_cuts(len(panel.periods), horizon, n_origins)
     paths = paths if paths is not None else ewm_paths(panel.values)
-    for cut in cuts:
-        known = panel.head(cut)
-        means, fit_s = forecast_baselines(known, horizon, names, together=True)
-        started = time.perf_counter()
-        live = panel.start < cut
-        known_paths = paths if live.all() else {k: p[live] for k, p in paths.items()}
-        last_global = GlobalModel(horizon, dict(BACKTEST_PARAMS), max_rows).fit(known, known_paths)
-        means[GLOBAL] = last_global.predict(known, known_paths)
-        fit_s[GLOBAL] = time.perf_counter() - started
+    results = [origin_forecasts(panel, c, horizon, names, max_rows, paths) for c in cuts]
+    return assemble(panel, horizon, cuts, results)
+
+
+def assemble(panel: Panel, horizon: int, cuts: list[int], results: list[OriginResult]) -> Backtest:
+    """The backtest from each origin's origin_forecasts (oldest first; the last one's model is
+    kept for the feature importance)."""
+    per_origin: dict[str, list[np.ndarray]] = {}
+    seconds: dict[str, float] = {}
+    for cut, (means, fit_s, _) in zip(cuts, results, strict=True):
         for name, mean in means.items():
-            per_origin[name].append(_place(panel, cut, mean))
-            seconds[name] += fit_s[name] / len(cuts)
+            per_origin.setdefault(name, []).append(_place(panel, cut, mean))
+            seconds[name] = seconds.get(name, 0.0) + fit_s[name] / len(cuts)
     # Series that had not started at an origin are not scored there (no forecast was made).
     actual = np.stack(
         [
@@ -185,7 +238,7 @@ def run_backtest(
         means={k: np.stack(v, axis=1) for k, v in per_origin.items()},
         classes=classify(panel.values),
         fit_seconds=seconds,
-        last_global=last_global,
+        last_global=results[-1][2],
     )
     for name, parts in ENSEMBLES.items():
         if all(p in bt.means for p in parts):
@@ -201,9 +254,13 @@ def composite(scores: dict[str, dict], name: str) -> float:
     return s["rmse"] / best_rmse + s["wql"] / best_wql + abs(s["bias"]) / s["mean_actual"]
 
 
-def choose(bt: Backtest, levels: tuple[float, ...]) -> tuple[str, dict[str, dict]]:
-    """Score every candidate (adding the per-class choice) and return the best name and scores."""
+def choose(
+    bt: Backtest, levels: tuple[float, ...], beside: bool = False
+) -> tuple[str, dict[str, dict]]:
+    """Score every candidate (adding the per-class choice) and return the best name and scores
+    (`beside`: half of the candidates' quantiles are computed in a forked child)."""
     mean_actual = float(np.nanmean(bt.actual))
+    bt.prepare([n for n in bt.means if n != PER_CLASS], levels, beside)
 
     def scored(rows: np.ndarray | None = None) -> dict[str, dict]:
         names = [n for n in bt.means if n != PER_CLASS]

@@ -22,6 +22,11 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
+def spare_core() -> bool:
+    """A forked child can run beside this process: fork exists and there is a second core."""
+    return can_fork() and (os.cpu_count() or 1) >= 2
+
+
 def _child(work: Callable[[], Any], out: Connection) -> None:
     try:
         result = ("ok", work())
@@ -38,7 +43,7 @@ class Forked(Generic[T]):
 
     def __init__(self, work: Callable[[], T], inline: bool = False) -> None:
         self._work, self._proc, self._pipe = work, None, None
-        if inline or not can_fork() or (os.cpu_count() or 1) < 2:
+        if inline or not spare_core():
             return  # no spare core (or no fork): a child would only add its start-up
         ctx = mp.get_context("fork")
         self._pipe, child_end = ctx.Pipe(duplex=False)

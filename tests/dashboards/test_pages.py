@@ -3,6 +3,7 @@ stays inside the user's locations, shows a new publish, answers while the wareho
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -317,3 +318,31 @@ def test_kpi_tiles_equal_the_mart_rows_of_the_scope(world: Path, role: str) -> N
     assert shown["Carrying cost share"] == percent(carrying)
     # The estimated fill rate over the trailing 30 days, from the location rows of the scope.
     assert fill is not None and shown["Fill rate"] == percent(float(fill))
+
+
+def test_demand_history_is_the_daily_demand_of_the_warehouse(
+    world: Path, marts_duckdb: str
+) -> None:
+    """The forecast page's history comes from the served daily stock (the serving copy has no
+    fct_daily_demand): the same issues per day as the warehouse's daily demand mart."""
+    from dashboards import data
+
+    with duckdb.connect(str(warehouse_path(marts_duckdb)), read_only=True) as con:
+        part, location, last = con.execute(
+            "select part_id, location_id, max(demand_date) from marts.fct_daily_demand"
+            " group by all order by sum(issued_qty) desc, 1, 2 limit 1"
+        ).fetchone()
+        since = last - dt.timedelta(days=120)
+        expected = con.execute(
+            "select demand_date, issued_qty from marts.fct_daily_demand"
+            " where part_id = ? and location_id = ? and demand_date >= ? order by 1",
+            (part, location, since),
+        ).fetchall()
+    with duckdb.connect(str(world), read_only=True) as con:
+        served = {t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert "fct_daily_demand" not in served and "fct_daily_stock" in served
+    got = data.demand_history(part, location, None, since)
+    assert sum(q for _, q in expected) > 0
+    assert [(d.date() if hasattr(d, "date") else d, q) for d, q in got.itertuples(index=False)] == [
+        (d, q) for d, q in expected
+    ]

@@ -1,5 +1,5 @@
-"""The forked child of training: its result, its failures, and a refit beside the backtest that
-gives the same model as the refit after it."""
+"""The forked child of training: its result, its failures, and the refit and the oldest backtest
+origin beside the rest, which give the same model and backtest as one after the other."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import time
 import numpy as np
 import pytest
 
+from ml.forecast.backtest import choose, run_backtest
 from ml.forecast.forked import Forked, can_fork
+from ml.forecast.metrics import QUANTILES
 from ml.forecast.model import train
 from tests.ml.forecast_helpers import small_panel
 
@@ -48,11 +50,33 @@ def test_inline_runs_in_this_process():
     assert Forked(os.getpid, inline=True).result() == os.getpid()
 
 
-def test_the_refit_beside_the_backtest_is_the_refit_after_it():
+def test_training_beside_is_training_in_order():
+    """The oldest origin and the refit in a child, half of the quantiles in another: the same
+    backtest, choice, scores and model as one process doing it all in order."""
     panel = small_panel()
-    after, _ = train(panel, 3, 2, ("IMAPA", "TSB"))
-    beside, fc = train(panel, 3, 2, ("IMAPA", "TSB"), aside=True)
+    after, in_order = train(panel, 3, 3, ("IMAPA", "TSB"))
+    beside, fc = train(panel, 3, 3, ("IMAPA", "TSB"), aside=True)
     assert beside.global_model is not None, "the choice should use the global model here"
     assert fc.fit_seconds["GlobalHGB"] > 0
+    assert fc.backtest.cuts == in_order.backtest.cuts and len(fc.backtest.cuts) == 3
+    assert list(fc.backtest.means) == list(in_order.backtest.means)
+    for name, means in in_order.backtest.means.items():
+        np.testing.assert_array_equal(fc.backtest.means[name], means, err_msg=name)
+    assert (fc.choice, fc.scores) == (in_order.choice, in_order.scores)
     np.testing.assert_array_equal(after.means(panel), beside.means(panel))
-    assert after.choice == beside.choice
+    np.testing.assert_array_equal(
+        fc.backtest.last_global.predict(panel), in_order.backtest.last_global.predict(panel)
+    )
+
+
+def test_half_of_the_quantiles_beside_give_the_same_choice_and_scores():
+    panel = small_panel()
+    inline = run_backtest(panel, 3, 3, ("IMAPA", "TSB"))
+    beside = run_backtest(panel, 3, 3, ("IMAPA", "TSB"))
+    choice, scores = choose(inline, QUANTILES)
+    assert choose(beside, QUANTILES, beside=True) == (choice, scores)
+    for name in inline.means:
+        np.testing.assert_array_equal(
+            beside.quantiles(name, QUANTILES), inline.quantiles(name, QUANTILES), err_msg=name
+        )
+        np.testing.assert_array_equal(beside.above(name, QUANTILES), inline.above(name, QUANTILES))

@@ -17,7 +17,7 @@ OWNER = "team:data-engineering"
     deps=[
         dg.AssetKey(["marts", "mart_inventory_summary"]),
         dg.AssetKey(["marts", "fct_inventory_position"]),
-        dg.AssetKey(["marts", "fct_daily_demand"]),
+        dg.AssetKey(["marts", "fct_daily_stock"]),
         dg.AssetKey(["marts", "mart_fill_rate_daily"]),
         dg.AssetKey(["ml", "forecasts"]),
         dg.AssetKey(["ml", "fct_forecasts"]),
