@@ -1,7 +1,8 @@
 """One computation in a forked child process while the parent goes on with other work.
 
 Training is single-threaded numpy, statsforecast and one-thread boosting, so on a machine with a
-spare core the refit of the global model can run beside the backtest. A forked child shares the
+spare core independent parts of it (a backtest origin, the refit of the global model, half of the
+candidates' quantiles) run beside the rest. A forked child shares the
 parent's arrays (the panel and its EWM paths, about 1.5 GB for 20,000 daily series) without
 pickling them; only the result comes back, pickled through a pipe.
 """
