@@ -2,9 +2,9 @@
 
 Training is single-threaded numpy, statsforecast and one-thread boosting, so on a machine with a
 spare core independent parts of it (a backtest origin, the refit of the global model, half of the
-candidates' quantiles) run beside the rest. A forked child shares the
-parent's arrays (the panel and its EWM paths, about 1.5 GB for 20,000 daily series) without
-pickling them; only the result comes back, pickled through a pipe.
+candidates' quantiles) run beside the rest. A forked child shares the parent's arrays (the panel
+and its EWM paths, about 1.5 GB for 20,000 daily series) without pickling them; only the result
+comes back, pickled through a pipe.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def train(
     levels: tuple[float, ...] = QUANTILES,
     aside: bool = False,
 ) -> tuple[ForecastModel, Forecast]:
-    """Backtest, choose and refit on the panel (`aside`: the refit beside the backtest, see
+    """Backtest, choose and refit on the panel (`aside`: parts of it in a forked child, see
     pipeline.run); the artifact and the run's details."""
     fc = run(
         panel,

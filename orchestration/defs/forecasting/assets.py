@@ -100,7 +100,7 @@ def demand_model(
         config.origins,
         DAILY_NAMES,
         forecasting.max_training_rows,
-        aside=True,  # the refit beside the backtest: training is otherwise one core's work
+        aside=True,  # origins, refit and quantiles on two cores: otherwise one core's work
     )
     seconds = time.perf_counter() - started
     metrics = {k: float(v) for k, v in fc.scores[fc.choice].items()}
