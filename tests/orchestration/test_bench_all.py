@@ -64,3 +64,20 @@ def test_a_stage_peak_is_the_sum_of_processes_running_side_by_side(tmp_path) -> 
     out = run_child([sys.executable, "-c", spawn], dict(os.environ), tmp_path / "log")
     assert out["returncode"] == 0
     assert 900 < out["peak_mb"] < 1400, out
+
+
+def test_pages_a_forked_child_shares_with_its_parent_count_once(tmp_path) -> None:
+    """A forked child holding its parent's 600 MB (copy-on-write): the stage's peak counts them
+    once (proportional set sizes), not twice as a sum of resident set sizes would."""
+    import os
+    import sys
+
+    from orchestration.bench_all import run_child
+
+    hold = (
+        "import os, time; block = bytearray(600 * 2**20); pid = os.fork(); time.sleep(4); "
+        "os._exit(0) if pid == 0 else os.waitpid(pid, 0)"
+    )
+    out = run_child([sys.executable, "-c", hold], dict(os.environ), tmp_path / "log")
+    assert out["returncode"] == 0
+    assert 600 < out["peak_mb"] < 900, out
