@@ -40,9 +40,13 @@ daily_ledger as (
         part_id,
         location_id,
         occurred_date as stock_date,
-        sum(case when type = 'RECEIPT' then quantity else 0 end) as received_qty,
-        sum(case when type = 'ISSUE' then quantity else 0 end) as issued_qty,
-        sum(signed_quantity) as net_change
+        -- sums of bigints are 128-bit (DuckDB) or numeric (PostgreSQL): cast back to bigint,
+        -- the ~120M events at the l scale then carry 8 bytes per quantity through the window
+        cast(sum(case when type = 'RECEIPT' then quantity else 0 end) as {{ int_type() }})
+            as received_qty,
+        cast(sum(case when type = 'ISSUE' then quantity else 0 end) as {{ int_type() }})
+            as issued_qty,
+        cast(sum(signed_quantity) as {{ int_type() }}) as net_change
     from transactions
     group by part_id, location_id, occurred_date
 
@@ -243,9 +247,9 @@ events as (
     select
         event_rows.pair_number,
         event_rows.stock_date,
-        sum(event_rows.received_qty) as received_qty,
-        sum(event_rows.issued_qty) as issued_qty,
-        sum(event_rows.net_change) as net_change,
+        cast(sum(event_rows.received_qty) as {{ int_type() }}) as received_qty,
+        cast(sum(event_rows.issued_qty) as {{ int_type() }}) as issued_qty,
+        cast(sum(event_rows.net_change) as {{ int_type() }}) as net_change,
         max(event_rows.snapshot_on_hand) as snapshot_on_hand,
         max(event_rows.snapshot_reorder_threshold) as snapshot_reorder_threshold,
         max(event_rows.snapshot_critical_threshold) as snapshot_critical_threshold,
@@ -264,7 +268,7 @@ running as (
 
     select
         *,
-        sum(net_change) over pair_days as cumulative_change,
+        cast(sum(net_change) over pair_days as {{ int_type() }}) as cumulative_change,
         count(snapshot_on_hand) over pair_days as anchor_number,
         max(case when issued_qty > 0 then stock_date end) over pair_days as last_issue_date,
         lead(stock_date) over (partition by pair_number order by stock_date) as next_event_date
