@@ -78,8 +78,12 @@ daily as (
         part_id,
         location_id,
         occurred_date,
-        sum(case when type = 'ISSUE' then quantity else 0 end) as issued_qty,
-        sum(case when type = 'RETURN' then quantity else 0 end) as returned_qty
+        -- bigint, not the 128-bit (DuckDB) or numeric (PostgreSQL) sum of bigints, through the
+        -- window below
+        cast(sum(case when type = 'ISSUE' then quantity else 0 end) as {{ int_type() }})
+            as issued_qty,
+        cast(sum(case when type = 'RETURN' then quantity else 0 end) as {{ int_type() }})
+            as returned_qty
     from transactions
     where type in ('ISSUE', 'RETURN')
     group by part_id, location_id, occurred_date
@@ -126,10 +130,11 @@ held as (
         location_id,
         pair_hash,
         demand_date,
-        cast(issued_qty as {{ int_type() }}) as issued_qty,
-        cast(returned_qty as {{ int_type() }}) as returned_qty,
+        issued_qty,
+        returned_qty,
+        -- partitioned on the pair's one bigint hash, not on its two texts
         coalesce(
-            lead(demand_date) over (partition by part_id, location_id order by demand_date) - 1,
+            lead(demand_date) over (partition by pair_hash order by demand_date) - 1,
             (select max(occurred_date) from transactions)
         ) as held_until
     from events
