@@ -209,11 +209,13 @@ class Runner:
 
 
 # Settings the l scale needs on the 2-core, 24 GB machine (the environment overrides them): 219k
-# part-locations score in groups of about two locations, and dbt builds one model at a time so
-# that two 240M-row daily models do not share memory_limit (their spill to disk then doubled).
+# part-locations in 8 location groups of 23k-32k pairs (two group runs side by side peak at about
+# 7 GB; 25 groups took 174 s to score and 285 s for the recommendations stage instead of 151 and
+# 231 s, as every run has its fixed costs), and dbt builds one model at a time so that two
+# 240M-row daily models do not share memory_limit (their spill to disk then doubled).
 SCALE_ENV = {
     "l": {
-        "PARTSFLOW_LOCATION_GROUPS": "25",
+        "PARTSFLOW_LOCATION_GROUPS": "8",
         "PARTSFLOW_DBT_THREADS": "1",
         "PARTSFLOW_DBT_DUCKDB_MEMORY_LIMIT": "9GB",
     }
