@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ml.forecast.classes import classify
 from ml.forecast.quantiles import PRIOR_POINTS
 from ml.replenishment.policy import (
     ORDER_UP_TO_PATTERNS,
@@ -100,8 +99,7 @@ def partsflow_levels(
     else:
         level = np.full(scenario.series, float(service_level))
     lt_mean, lt_std = scenario.lead_time_stats()
-    pattern = classify(scenario.history[-365:].T)
-    order_up_to = np.isin(pattern, list(ORDER_UP_TO_PATTERNS))
+    order_up_to = np.isin(scenario.demand_pattern, list(ORDER_UP_TO_PATTERNS))
     history = scenario.history[-settings.window_days :]
 
     def levels(_day: int, served: np.ndarray) -> Levels:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 
+from ml.forecast.classes import classify
 from ml.replenishment.simulate import Replay, open_orders
 
 MIN_LEAD_TIMES = 5  # a part's own lead times are used from this many received orders on
@@ -99,6 +101,12 @@ class Scenario:
         mean = (csum[p.end] - csum[p.first]) / count
         var = (csq[p.end] - csq[p.first] - count * mean**2) / np.maximum(count - 1, 1)
         return mean, np.sqrt(np.maximum(var, 0.0))
+
+    @cached_property
+    def demand_pattern(self) -> np.ndarray:
+        """The demand pattern (ml.forecast.classes) per series from the last 365 recorded days;
+        computed once, as every PartsFlow run of a comparison (sweep included) uses it."""
+        return classify(self.history[-365:].T)
 
     def abc_class(self) -> np.ndarray:
         """'A'/'B'/'C' per series from the consumption value of the last 365 recorded days,
