@@ -5,7 +5,8 @@
 -- opened_at = first day of the run; closed_at = the day after its last day (the first day the
 -- condition no longer held), NULL when the run reaches ledger_end_date().
 -- Stock levels are exclusive (stockout > critical_stock > low_stock) and only for active stock.
-with daily_stock as (
+-- read twice (the days, and the pairs' texts): not materialized, which would copy 240M rows at l
+with daily_stock as not materialized (
 
     select * from {{ ref('fct_daily_stock') }}
 
@@ -35,17 +36,29 @@ ledger as (
 
 ),
 
+-- The stock conditions' days carry the pair as one bigint, its hash in fct_daily_stock's key, and
+-- the type as a number: the window below sorts ~100M flagged days at the l scale, and texts in
+-- it made it three times as large. The texts come back once per episode.
+alert_types as (
+
+    select 0 as type_number, 'stockout' as alert_type
+    union all select 1, 'critical_stock'
+    union all select 2, 'low_stock'
+    union all select 3, 'expiring'
+    union all select 4, 'obsolete'
+
+),
+
 condition_days as (
 
     select
-        daily_stock.part_id,
-        daily_stock.location_id,
+        {{ pair_of_day_key('daily_stock.daily_stock_key') }} as pair_hash,
         daily_stock.stock_date,
         case
             when not daily_stock.is_active then null
-            when daily_stock.on_hand <= 0 then 'stockout'
-            when daily_stock.on_hand <= daily_stock.critical_threshold then 'critical_stock'
-            when daily_stock.on_hand <= daily_stock.reorder_threshold then 'low_stock'
+            when daily_stock.on_hand <= 0 then 0
+            when daily_stock.on_hand <= daily_stock.critical_threshold then 1
+            when daily_stock.on_hand <= daily_stock.reorder_threshold then 2
         end as stock_level,
         coalesce(expiry_days.is_expiring, false) as is_expiring,
         daily_stock.on_hand,
@@ -58,6 +71,17 @@ condition_days as (
 
 ),
 
+pairs as (
+
+    select
+        {{ pair_of_day_key('daily_stock_key') }} as pair_hash,
+        min(part_id) as part_id,
+        min(location_id) as location_id
+    from daily_stock
+    group by {{ pair_of_day_key('daily_stock_key') }}
+
+),
+
 -- fct_stock_movement.is_obsolete, evaluated on every day: stock on hand and no ISSUE for
 -- obsolete_after_days days, counted from the pair's first day when it never had one.
 -- fct_daily_stock.last_issue_date is the latest ISSUE day so far (no window over the 19M days
@@ -65,7 +89,7 @@ condition_days as (
 -- is the first of those.
 never_issued_days as (
 
-    select part_id, location_id, stock_date, on_hand
+    select pair_hash, stock_date, on_hand
     from condition_days
     where last_issue_date is null
 
@@ -73,24 +97,23 @@ never_issued_days as (
 
 never_issued_pairs as (
 
-    select part_id, location_id, min(stock_date) as first_date
+    select pair_hash, min(stock_date) as first_date
     from never_issued_days
-    group by part_id, location_id
+    group by pair_hash
 
 ),
 
 obsolete_days as (
 
-    select part_id, location_id, stock_date
+    select pair_hash, stock_date
     from condition_days
     where on_hand > 0
         and stock_date - last_issue_date >= {{ var('obsolete_after_days') }}
     union all
-    select never_issued_days.part_id, never_issued_days.location_id, never_issued_days.stock_date
+    select never_issued_days.pair_hash, never_issued_days.stock_date
     from never_issued_days
     inner join never_issued_pairs
-        on never_issued_days.part_id = never_issued_pairs.part_id
-        and never_issued_days.location_id = never_issued_pairs.location_id
+        on never_issued_days.pair_hash = never_issued_pairs.pair_hash
     where never_issued_days.on_hand > 0
         and never_issued_days.stock_date - never_issued_pairs.first_date >= {{ var('obsolete_after_days') }}
 
@@ -98,15 +121,15 @@ obsolete_days as (
 
 flagged_days as (
 
-    select part_id, location_id, stock_date, stock_level as alert_type
+    select pair_hash, stock_level as type_number, stock_date
     from condition_days
     where stock_level is not null
     union all
-    select part_id, location_id, stock_date, 'expiring' as alert_type
+    select pair_hash, 3 as type_number, stock_date
     from condition_days
     where is_expiring
     union all
-    select part_id, location_id, stock_date, 'obsolete' as alert_type
+    select pair_hash, 4 as type_number, stock_date
     from obsolete_days
 
 ),
@@ -114,10 +137,12 @@ flagged_days as (
 islands as (
 
     select
-        *,
+        pair_hash,
+        type_number,
+        stock_date,
         stock_date - cast(
             row_number() over (
-                partition by part_id, location_id, alert_type
+                partition by pair_hash * 8 + type_number
                 order by stock_date
             ) as integer
         ) as island
@@ -125,20 +150,35 @@ islands as (
 
 ),
 
+stock_islands as (
+
+    select
+        pair_hash,
+        type_number,
+        min(stock_date) as opened_at,
+        max(stock_date) as last_day
+    from islands
+    group by pair_hash, type_number, island
+
+),
+
 stock_episodes as (
 
     select
-        islands.alert_type,
-        islands.part_id,
-        islands.location_id,
+        alert_types.alert_type,
+        pairs.part_id,
+        pairs.location_id,
         cast(null as {{ text_type() }}) as po_id,
-        min(islands.stock_date) as opened_at,
+        stock_islands.opened_at,
         case
-            when max(islands.stock_date) < max(ledger.as_of_date) then max(islands.stock_date) + 1
+            when stock_islands.last_day < ledger.as_of_date then stock_islands.last_day + 1
         end as closed_at
-    from islands
+    from stock_islands
     cross join ledger
-    group by islands.alert_type, islands.part_id, islands.location_id, islands.island
+    inner join pairs
+        on stock_islands.pair_hash = pairs.pair_hash
+    inner join alert_types
+        on stock_islands.type_number = alert_types.type_number
 
 ),
 
