@@ -12,7 +12,8 @@ with weeks as (
         location_id,
         cast({{ dbt.date_trunc('week', 'demand_date') }} as date) as week_start,
         count(*) as days_in_week,
-        sum(issued_qty) as qty
+        -- bigint, not the 128-bit (DuckDB) or numeric (PostgreSQL) sum, through the windows
+        cast(sum(issued_qty) as {{ int_type() }}) as qty
     from {{ ref('fct_daily_demand') }}
     group by part_id, location_id, cast({{ dbt.date_trunc('week', 'demand_date') }} as date)
 
