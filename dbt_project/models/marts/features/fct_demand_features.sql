@@ -103,9 +103,10 @@ pieces as (
         days_back - days_back % {{ block_days }} as block,
         cast({{ dbt.date_trunc('month', 'demand_date') }} as date) as month_start,
         count(*) as days,
-        sum(case when qty > 0 then 1 else 0 end) as demand_days,
-        sum(qty) as qty,
-        sum(qty * qty) as qty_sq,
+        -- bigints, not 128-bit (DuckDB) or numeric (PostgreSQL) sums, through the windows below
+        cast(sum(case when qty > 0 then 1 else 0 end) as {{ int_type() }}) as demand_days,
+        cast(sum(qty) as {{ int_type() }}) as qty,
+        cast(sum(qty * qty) as {{ int_type() }}) as qty_sq,
         min(qty) as min_qty,
         max(qty) as max_qty,
         max(case when qty > 0 then demand_date end) as last_demand_date,
@@ -215,10 +216,10 @@ months as (
     select
         pair_number,
         month_start,
-        sum(days) as observed_days,
-        sum(demand_days) as demand_days,
-        sum(qty) as qty,
-        sum(qty_sq) as qty_sq
+        cast(sum(days) as {{ int_type() }}) as observed_days,
+        cast(sum(demand_days) as {{ int_type() }}) as demand_days,
+        cast(sum(qty) as {{ int_type() }}) as qty,
+        cast(sum(qty_sq) as {{ int_type() }}) as qty_sq
     from pieces
     group by pair_number, month_start
 
