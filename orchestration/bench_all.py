@@ -8,9 +8,9 @@ The data set is the ingest benchmark's (`data/bench/<scale>`, reused while its m
 Every stage runs in its own child process (orchestration/bench_all_tasks.py, or dbt), and its
 peak memory is the child's peak resident set size from os.wait4 (which includes the child's own
 reaped children, e.g. dbt under Dagster) or, where it is larger, the largest sum of the
-proportional set sizes of the child and its descendants sampled every second (the location-group
-runs side by side, training's forked child, whose pages shared with its parent count once), so
-each stage's peak is its own:
+proportional set sizes of the child and its descendants (the location-group runs side by side,
+training's forked child, whose pages shared with its parent count once; checked every second and
+read when it could raise the peak, see TreePeak), so each stage's peak is its own:
 
 1. the pipeline through Dagster, stage by stage on a fresh warehouse: ingest -> marts -> train ->
    score -> recommendations -> publish;

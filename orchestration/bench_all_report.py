@@ -149,7 +149,7 @@ def format_markdown(r: dict[str, Any], charts: list[str]) -> str:
         "of the `marts` and `ml` tables. Peak MB = the stage process's peak resident set "
         "(os.wait4, including dbt under Dagster), or the largest sum of the proportional set "
         "sizes of its processes running side by side (the location-group runs, training's "
-        "forked child), sampled every second.",
+        "forked child), checked every second and read when it could raise the peak.",
         "",
         "## Ours vs. the old design, on the same data",
         "",
