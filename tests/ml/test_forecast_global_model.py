@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 import ml.forecast.global_model as gm
 from ml.forecast.global_model import MAX_BINS, PARAMS, PrebinnedHGB, bin_thresholds, to_bins
+from ml.forecast.history import Panel
 
 
 def test_few_values_are_split_at_midpoints_and_nan_stays_nan():
@@ -125,3 +126,19 @@ def test_prediction_on_the_bins_falls_back_when_sklearns_internals_differ(change
     assert len(caught) == 1
     np.testing.assert_array_equal(first, want)
     np.testing.assert_array_equal(second, want[::-1])
+
+
+@pytest.mark.parametrize(("freq", "power"), [("D", 0.25), ("M", 1.0)])
+def test_rows_weigh_the_series_level_to_the_power_of_their_period(freq, power):
+    rng = np.random.default_rng(0)
+    n_periods = 120
+    # A fast mover selling 100x the slow one's level: full weights would let it count 100x.
+    values = np.stack([rng.poisson(lam, n_periods) for lam in (0.5, 50.0)]).astype(float)
+    periods = pd.period_range("2024-01-01", periods=n_periods, freq=freq)
+    panel = Panel(np.array(["slow", "fast"]), periods, values, np.zeros(2, int), freq)
+    model = gm.GlobalModel(horizon=7)
+    _, y, w = model.origin_rows(panel, n_periods - 7)
+    scale = values[:, : n_periods - 7].mean(axis=1)
+    expected = np.repeat(scale**power, 7)
+    np.testing.assert_allclose(w, expected, rtol=1e-9)
+    np.testing.assert_allclose(y * np.repeat(scale, 7), values[:, n_periods - 7 :].ravel())
