@@ -258,6 +258,11 @@ def fct_forecast_accuracy(
 def forecasts(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Daily mean demand per part and location for the next 28 days (the dashboard's table)."""
     with warehouse.connect() as conn, conn.transaction():
+        # DuckDB: a new table, not emptied. Deleting 6M rows under the primary key and inserting
+        # the same keys again took 24 s at l, 4.4 s into a new table; its readers use the
+        # serving copy. PostgreSQL's readers (the dashboard) keep reading the old rows meanwhile.
+        if conn.is_duckdb:
+            conn.execute(f"drop table if exists {FORECASTS}")
         ensure_forecasts(conn)
         conn.execute(f"delete from {FORECASTS}")
         conn.execute(
